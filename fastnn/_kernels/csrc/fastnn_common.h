@@ -1,0 +1,75 @@
+/* Shared by every fastnn C kernel.
+ *
+ * Loops are written once per dtype by including a *_impl.h template twice, with
+ * T/SFX and the math functions bound to float or double (sklearn's _loss.pyx.tp
+ * idea, done with the preprocessor). Each parallel region carries if(nt > 1): a
+ * serial call (small input, or a forked child) never touches the OpenMP runtime,
+ * whose thread pool does not survive fork().
+ */
+#ifndef FASTNN_COMMON_H
+#define FASTNN_COMMON_H
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* glibc declares its vector math (libmvec) only under __FAST_MATH__, which GCC
+ * leaves undefined with -fno-finite-math-only, the flag that keeps NaN semantics.
+ * Declare the SIMD variants here so expf & co. vectorise anyway. */
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__FAST_MATH__) && !defined(FASTNN_NO_LIBMVEC)
+#if __GLIBC_PREREQ(2, 22)
+#pragma omp declare simd notinbranch
+float expf(float);
+#pragma omp declare simd notinbranch
+double exp(double);
+#pragma omp declare simd notinbranch
+float logf(float);
+#pragma omp declare simd notinbranch
+double log(double);
+#endif
+#if __GLIBC_PREREQ(2, 35)
+#pragma omp declare simd notinbranch
+float expm1f(float);
+#pragma omp declare simd notinbranch
+double expm1(double);
+#pragma omp declare simd notinbranch
+float log1pf(float);
+#pragma omp declare simd notinbranch
+double log1p(double);
+#pragma omp declare simd notinbranch
+float tanhf(float);
+#pragma omp declare simd notinbranch
+double tanh(double);
+#pragma omp declare simd notinbranch
+float erff(float);
+#pragma omp declare simd notinbranch
+double erf(double);
+#endif
+#endif
+
+#define FNN_CAT_(a, b) a##_##b
+#define FNN_CAT(a, b) FNN_CAT_(a, b)
+
+#ifdef _OPENMP
+#include <omp.h>
+#define FNN_PARFOR_SIMD _Pragma("omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(static)")
+#define FNN_PARFOR _Pragma("omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static)")
+#define FNN_SIMD _Pragma("omp simd")
+#define FNN_SIMD_MAX(v) _Pragma("omp simd reduction(max:" #v ")")
+#define FNN_SIMD_SUM(v) _Pragma("omp simd reduction(+:" #v ")")
+#else
+#define FNN_PARFOR_SIMD _Pragma("omp simd")
+#define FNN_PARFOR
+#define FNN_SIMD _Pragma("omp simd")
+#define FNN_SIMD_MAX(v) _Pragma("omp simd reduction(max:" #v ")")
+#define FNN_SIMD_SUM(v) _Pragma("omp simd reduction(+:" #v ")")
+#endif
+
+static int fnn_has_openmp(void) {
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#endif

@@ -1,0 +1,120 @@
+"""Elementwise kernels, by name, with their NumPy references.
+
+Every kernel takes C-contiguous or strided float32/float64 input and returns a
+C-contiguous array of the same shape and dtype (``out=`` may be the input itself
+for in-place ops). Non-contiguous input is copied to contiguous once, here.
+
+``SPECS`` lists every elementwise kernel with its reference and engine; the test
+suite compares them all (tests/test_kernels.py), so adding a kernel means adding
+a ``Spec`` row.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _celementwise as _ce
+from . import reference as ref
+from .jit import numba_kernel, float_signatures
+from .threads import threads_for
+
+__all__ = ["Spec", "SPECS", "c_unary", "c_binary", "nb_unary", "nb_binary", "contiguous"]
+
+
+def contiguous(x):
+    """``x`` as a C-contiguous array (no copy when it already is)."""
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def _out(x, out):
+    return np.empty(x.shape, x.dtype) if out is None else out
+
+
+def c_unary(name):
+    """Kernel ``f(x, a=0, b=0, c=0, out=None)`` for a C unary op of elementwise.h."""
+    op, run = _ce.UNARY[name], _ce.unary
+
+    def kernel(x, a=0.0, b=0.0, c=0.0, out=None):
+        x = contiguous(x)
+        return run(op, x, _out(x, out), a, b, c, threads_for(x.size))
+    kernel.__name__ = kernel.__qualname__ = name
+    return kernel
+
+
+def c_binary(name):
+    """Kernel ``f(u, g, a=0, b=0, c=0, out=None)`` for a C binary op (u: input or output, g: grad)."""
+    op, run = _ce.BINARY[name], _ce.binary
+
+    def kernel(u, g, a=0.0, b=0.0, c=0.0, out=None):
+        u, g = contiguous(u), contiguous(g)
+        return run(op, u, g, _out(u, out), a, b, c, threads_for(u.size))
+    kernel.__name__ = kernel.__qualname__ = name
+    return kernel
+
+
+_NB_MODULE = "fastnn._kernels._nb_elementwise"
+
+
+def nb_unary(name):
+    """Kernel ``f(x, a=0, b=0, out=None)`` for a Numba loop ``name(x, out, a, b)`` of _nb_elementwise."""
+    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T, T)"))
+
+    def kernel(x, a=0.0, b=0.0, out=None):
+        x = contiguous(x)
+        out = _out(x, out)
+        k(x.size, x.reshape(-1), out.reshape(-1), a, b)
+        return out
+    kernel.__name__ = kernel.__qualname__ = name
+    return kernel
+
+
+def nb_binary(name):
+    """Kernel ``f(u, g, a=0, b=0, out=None)`` for a Numba loop ``name(u, g, out, a, b)``."""
+    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T[::1], T, T)"))
+
+    def kernel(u, g, a=0.0, b=0.0, out=None):
+        u, g = contiguous(u), contiguous(g)
+        out = _out(u, out)
+        k(u.size, u.reshape(-1), g.reshape(-1), out.reshape(-1), a, b)
+        return out
+    kernel.__name__ = kernel.__qualname__ = name
+    return kernel
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One elementwise kernel and how to test it.
+
+    Attributes:
+        kernel: the compiled kernel (see c_unary / nb_unary ...).
+        reference: NumPy function with the same positional signature.
+        engine: 'c' or 'numba'.
+        arity: 1 for f(x, *params), 2 for f(u, g, *params).
+        params: parameter values used by the tests.
+        domain: (low, high) of test inputs.
+    """
+    kernel: object
+    reference: object
+    engine: str
+    arity: int = 1
+    params: tuple = ()
+    domain: tuple = (-6.0, 6.0)
+    extra: dict = field(default_factory=dict)
+
+
+copy = c_unary("copy")
+sigmoid_fwd = c_unary("sigmoid_fwd")
+sigmoid_bwd = c_binary("sigmoid_bwd")
+tanh_fwd = c_unary("tanh_fwd")
+tanh_bwd = c_binary("tanh_bwd")
+relu_fwd = nb_unary("relu_fwd")
+relu_bwd = nb_binary("relu_bwd")
+
+SPECS = {
+    "copy": Spec(copy, ref.copy, "c"),
+    "sigmoid_fwd": Spec(sigmoid_fwd, ref.sigmoid_fwd, "c", domain=(-30, 30)),
+    "sigmoid_bwd": Spec(sigmoid_bwd, ref.sigmoid_bwd, "c", arity=2, domain=(0, 1)),
+    "tanh_fwd": Spec(tanh_fwd, ref.tanh_fwd, "c", domain=(-20, 20)),
+    "tanh_bwd": Spec(tanh_bwd, ref.tanh_bwd, "c", arity=2, domain=(-1, 1)),
+    "relu_fwd": Spec(relu_fwd, ref.relu_fwd, "numba"),
+    "relu_bwd": Spec(relu_bwd, ref.relu_bwd, "numba", arity=2),
+}

@@ -1,0 +1,123 @@
+"""Lazy Numba kernels: nothing imports or compiles Numba until a kernel first runs.
+
+A kernel is a plain Python function written with ``prange``; ``numba_kernel``
+wraps it into a :class:`NumbaKernel` that holds two builds — ``parallel=True`` and a
+serial one — compiled on first use (or by :func:`warmup`) and cached on disk.
+
+Kernel modules (``_nb_*.py``) import Numba at their top; they are imported only from
+inside :meth:`NumbaKernel._load`, never at ``import fastnn``.
+"""
+import importlib
+import os
+import types
+import warnings
+
+from . import threads as _threads
+
+__all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "njit_options"]
+
+# fastmath without 'nnan'/'ninf': NaN in must mean NaN out.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+_registry = []
+_numba = None
+
+
+def _import_numba():
+    global _numba
+    if _numba is None:
+        if "NUMBA_THREADING_LAYER" not in os.environ:
+            # workqueue survives fork; concurrent launches are serialised by
+            # threads.numba_parallel_lock. GNU OpenMP's layer hangs in a forked child.
+            import numba.core.config as cfg
+            cfg.THREADING_LAYER = "workqueue"
+        import numba
+        _numba = numba
+    return _numba
+
+
+def _jit(pyfunc, parallel):
+    """njit with an on-disk cache, falling back to no cache where none is writable."""
+    numba = _import_numba()
+    opts = dict(nogil=True, fastmath=FASTMATH, parallel=parallel, error_model="numpy")
+    try:
+        return numba.njit(cache=True, **opts)(pyfunc)
+    except RuntimeError:
+        # "cannot cache function ...: no locator available": read-only package
+        # directory and no writable NUMBA_CACHE_DIR / home cache.
+        return numba.njit(cache=False, **opts)(pyfunc)
+
+
+def _renamed(func, suffix):
+    # A distinct qualname gives the serial build its own cache file.
+    f = types.FunctionType(func.__code__, func.__globals__, func.__name__ + suffix,
+                           func.__defaults__, func.__closure__)
+    f.__qualname__ = func.__qualname__ + suffix
+    f.__module__ = func.__module__
+    return f
+
+
+class NumbaKernel:
+    """One Numba kernel, built parallel and serial on first use.
+
+    Args:
+        module: dotted module name holding the Python source of the kernel.
+        name: function name in that module.
+        signatures: Numba signature strings compiled by ``warmup``.
+    """
+
+    __slots__ = ("module", "name", "signatures", "_par", "_ser")
+
+    def __init__(self, module, name, signatures):
+        self.module, self.name, self.signatures = module, name, tuple(signatures)
+        self._par = self._ser = None
+
+    def _load(self):
+        pyfunc = getattr(importlib.import_module(self.module), self.name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
+            self._par = _jit(pyfunc, True)
+            self._ser = _jit(_renamed(pyfunc, "__serial"), False)
+
+    def __call__(self, n, *args):
+        """Run over ``n`` elements of work; parallel when large and the pool is free."""
+        if self._par is None:
+            self._load()
+        nt = _threads.threads_for(n)
+        if nt > 1:
+            lock = _threads.numba_parallel_lock
+            if lock.acquire(blocking=False):
+                try:
+                    _numba.set_num_threads(min(nt, _numba.config.NUMBA_NUM_THREADS))
+                    return self._par(*args)
+                finally:
+                    lock.release()
+        return self._ser(*args)
+
+    def compile(self):
+        """Compile every declared signature, both builds."""
+        if self._par is None:
+            self._load()
+        for disp in (self._par, self._ser):
+            for sig in self.signatures:
+                disp.compile(sig)
+
+
+def numba_kernel(module, name, signatures):
+    """Declare a lazily compiled Numba kernel (see :class:`NumbaKernel`)."""
+    k = NumbaKernel(module, name, signatures)
+    _registry.append(k)
+    return k
+
+
+def all_numba_kernels():
+    return list(_registry)
+
+
+def float_signatures(template):
+    """Expand a signature template over float32/float64: ``T`` is the float type.
+
+    >>> float_signatures("void(T[::1], T)")
+    ['void(float32[::1], float32)', 'void(float64[::1], float64)']
+    """
+    return [template.replace("T", t) for t in ("float32", "float64")]

@@ -1,0 +1,104 @@
+"""Thread policy for every fastnn kernel: how many threads, and when to run serially.
+
+The one place that decides parallelism. Rules, decided once:
+
+* ``set_num_threads(n)`` governs both engines (the OpenMP C loops and Numba).
+* Calls on fewer than ``SERIAL_BELOW`` elements run serially, so small calls pay no
+  thread hand-off.
+* After ``fork()``, a child of a process that already ran a parallel region runs
+  every kernel serially: GNU OpenMP's pool does not survive fork (a child that
+  enters a parallel region hangs).
+* Numba's parallel kernels are entered by one Python thread at a time; a thread that
+  finds them busy runs the serial build instead of waiting (the workqueue layer
+  aborts on concurrent launches).
+"""
+import os
+import threading
+
+__all__ = ["get_num_threads", "set_num_threads", "threads_for", "SERIAL_BELOW",
+           "numba_parallel_lock", "in_forked_child"]
+
+# Below this many elements a kernel runs on the calling thread. Chosen by benchmark
+# (asv_bench/benchmarks/kernels.py, sizes sweep): waking an OpenMP team costs a few
+# microseconds, about the time of a 32k-element sigmoid on one core.
+SERIAL_BELOW = 1 << 15
+
+
+def _cpu_count():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _initial_threads():
+    for var in ("FASTNN_NUM_THREADS", "OMP_NUM_THREADS"):
+        val = os.environ.get(var, "")
+        if val.strip().isdigit() and int(val) > 0:
+            return int(val)
+    return _cpu_count()
+
+
+_num_threads = _initial_threads()
+_parallel_used = False   # has this process entered a parallel region yet?
+_serial_only = False     # set in a forked child of a process that had
+numba_parallel_lock = threading.Lock()
+
+
+def get_num_threads():
+    """Number of threads fastnn's kernels use for large inputs.
+
+    >>> import fastnn as fn
+    >>> fn.get_num_threads() >= 1
+    True
+    """
+    return 1 if _serial_only else _num_threads
+
+
+def set_num_threads(n):
+    """Set the number of threads for fastnn's own kernels (not BLAS).
+
+    Args:
+        n: a positive int.
+
+    Raises:
+        TypeError, ValueError: if ``n`` is not a positive int.
+
+    >>> import fastnn as fn
+    >>> old = fn.get_num_threads(); fn.set_num_threads(1); fn.get_num_threads()
+    1
+    >>> fn.set_num_threads(old)
+    """
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: expected a positive int, got {type(n).__name__} {n!r}.")
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n}.")
+    _num_threads = n
+
+
+def threads_for(n):
+    """Threads to use for a kernel over ``n`` elements (1 means serial)."""
+    global _parallel_used
+    if n < SERIAL_BELOW or _num_threads == 1 or _serial_only:
+        return 1
+    _parallel_used = True
+    # at least SERIAL_BELOW/2 elements per thread, so mid-size calls use fewer threads
+    return min(_num_threads, max(2, n // (SERIAL_BELOW >> 1)))
+
+
+def in_forked_child():
+    """True in a forked child whose kernels were switched to serial."""
+    return _serial_only
+
+
+def _after_fork_in_child():
+    global _serial_only, numba_parallel_lock
+    # A lock held by another thread at fork time would stay locked forever.
+    numba_parallel_lock = threading.Lock()
+    if _parallel_used:
+        _serial_only = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
