@@ -1,0 +1,207 @@
+"""Autograd: ``Function`` (an op's forward and backward side by side) and the
+backward engine (chain rule over the recorded graph).
+
+Every differentiable op in fastnn is a Function whose forward and backward take and
+return ndarrays and call the kernel layer. ``apply`` records a node only when grad
+mode is on and some input requires grad, so inference builds no graph.
+"""
+import numpy as np
+
+from . import grad_mode
+
+__all__ = ["Function", "Context", "backward", "unbroadcast"]
+
+
+class Context:
+    """Per-call scratch space handed to forward and backward (``ctx``).
+
+    Any attribute may be set on it; ``save_for_backward`` keeps arrays for backward.
+    """
+
+    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "__dict__")
+
+    def __init__(self):
+        self.saved_tensors = ()
+        self.freed = False
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    def _free(self):
+        self.saved_tensors = None
+        self.__dict__.clear()
+        self.freed = True
+
+
+def _tensor_cls():
+    from ..tensor import Tensor
+    return Tensor
+
+
+class Function:
+    """Base class of differentiable ops.
+
+    Subclasses define static ``forward(ctx, *args, **kw) -> ndarray`` and
+    ``backward(ctx, grad) -> ndarray | tuple`` (one gradient or None per positional
+    input). Gradients may be returned in broadcast shape: the engine sums them back
+    to each input's shape.
+
+    >>> import numpy as np, fastnn as fn
+    >>> class Square(fn.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * g
+    >>> x = fn.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).sum().backward(); x.grad
+    array([6.], dtype=float32)
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        Tensor = _T
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        ctx = Context()
+        record = record and grad_mode._state.enabled
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        t = Tensor._wrap(out)
+        if record:
+            ctx.fn = cls
+            ctx.inputs = args
+            t._node = ctx
+            t.requires_grad = True
+        return t
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def backward(root, grad=None, retain_graph=False):
+    """Back-propagate from ``root`` through its graph, accumulating leaf ``.grad``.
+
+    Iterative (Kahn's algorithm over consumer counts), so arbitrarily deep graphs do
+    not hit the recursion limit.
+    """
+    Tensor = _T
+    if not root.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no graph "
+                           "(was it computed under no_grad, or from inputs without requires_grad=True?).")
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(f"backward: grad can be implicitly created only for a single-element "
+                             f"output; got shape {root.shape}. Pass grad= of that shape.")
+        grad = np.ones(root.data.shape, root.data.dtype)
+    else:
+        if isinstance(grad, Tensor):
+            grad = grad.data
+        grad = np.asarray(grad)
+        if grad.dtype.kind not in "fiu":
+            raise TypeError(f"backward: grad must be numeric, got dtype {grad.dtype}.")
+        if grad.shape != root.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape "
+                             f"{root.shape}; they must match.")
+        grad = grad.astype(root.data.dtype, copy=False)
+    handed = {id(grad)}  # arrays already owned by someone: copy before keeping them
+    node = root._node
+    if node is None:
+        _accumulate(root, grad, handed)
+        return
+    # consumer counts
+    deps = {}
+    stack = [node]
+    seen = {node}
+    while stack:
+        n = stack.pop()
+        if n.freed:
+            raise RuntimeError("backward: trying to backward through the graph a second time "
+                               "(its buffers were freed); use backward(retain_graph=True) the first time.")
+        for t in n.inputs:
+            if type(t) is not Tensor and not isinstance(t, Tensor):
+                continue
+            c = t._node
+            if c is not None:
+                deps[c] = deps.get(c, 0) + 1
+                if c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+    pending = {node: grad}
+    ready = [node]
+    while ready:
+        n = ready.pop()
+        g = pending.pop(n)
+        grads = n.fn.backward(n, g)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        for t, gi in zip(n.inputs, grads):
+            if gi is None or not isinstance(t, Tensor) or not t.requires_grad:
+                continue
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)   # 0-d arithmetic yields NumPy scalars
+            tshape = t.data.shape
+            if gi.shape != tshape:
+                gi = unbroadcast(gi, tshape)
+            if gi.dtype != t.data.dtype:
+                gi = gi.astype(t.data.dtype)
+            c = t._node
+            if c is None:
+                _accumulate(t, gi, handed)
+            else:
+                prev = pending.get(c)
+                pending[c] = gi if prev is None else prev + gi
+                left = deps[c] - 1
+                deps[c] = left
+                if left == 0:
+                    ready.append(c)
+        if not retain_graph:
+            n._free()
+
+
+def _accumulate(t, g, handed):
+    if t.grad is None:
+        # keep g itself only when nobody else can see or mutate it
+        if g.base is not None or id(g) in handed or not g.flags.writeable:
+            g = g.copy()
+        handed.add(id(g))
+        t.grad = g
+    else:
+        np.add(t.grad, g, out=t.grad)
+
+
+_T = None
+
+
+def _bind():
+    global _T
+    _T = _tensor_cls()

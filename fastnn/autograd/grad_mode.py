@@ -1,0 +1,60 @@
+"""Whether operations are recorded for backward (``fn.no_grad``)."""
+import functools
+import threading
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
+
+
+class _State(threading.local):
+    enabled = True
+
+
+_state = _State()
+
+
+def is_grad_enabled():
+    return _state.enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns graph recording on or off."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = _state.enabled
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Record nothing inside: results have ``requires_grad=False`` and inference pays
+    no graph cost.
+
+    >>> import fastnn as fn
+    >>> x = fn.tensor([1.0, 2.0], requires_grad=True)
+    >>> with fn.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)

@@ -1,0 +1,5 @@
+"""Functional interface (``import fastnn.functional as F``), same as torch.nn.functional."""
+from .layers import *        # noqa: F401,F403
+from .activations import *   # noqa: F401,F403
+from .losses import *        # noqa: F401,F403
+from .dropout import *       # noqa: F401,F403

@@ -1,0 +1,7 @@
+"""Layers and the module system (``fn.nn``), same as torch.nn."""
+from . import init                 # noqa: F401
+from .module import Module, ModuleList, Parameter, Sequential  # noqa: F401
+from .linear import Flatten, Identity, Linear                  # noqa: F401
+from .activation import *          # noqa: F401,F403
+from .loss import *                # noqa: F401,F403
+from .dropout import *             # noqa: F401,F403

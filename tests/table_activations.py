@@ -1,0 +1,3 @@
+"""Rows of the op table for activations (see ops_table.py)."""
+OPS = []
+ERRORS = []

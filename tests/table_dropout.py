@@ -1,0 +1,3 @@
+"""Rows of the op table for dropout (see ops_table.py)."""
+OPS = []
+ERRORS = []
