@@ -38,7 +38,8 @@ if "fastnn" not in sys.modules and not _in_tree_is_built():
 import fastnn._kernels  # noqa: E402  (after the sys.path decision above)
 
 #: Directory holding the ``fastnn`` package under test (what subprocesses must import).
-FASTNN_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(fastnn._kernels.__file__)))
+FASTNN_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(fastnn._kernels.__file__))))
 
 
 def pytest_report_header(config):
@@ -94,15 +95,16 @@ def subprocess_env(**overrides):
 @pytest.fixture
 def run_python(tmp_path):
     """``run_python(code, timeout=60, env=None, cwd=None)`` runs ``code`` in a new
-    interpreter and returns the CompletedProcess; fails the test on a timeout or a
-    non-zero exit (``check=False`` returns it regardless)."""
+    interpreter (environment: this one's, plus the ``env`` overrides) and returns the
+    CompletedProcess; fails the test on a timeout or a non-zero exit (``check=False``
+    returns it regardless)."""
 
     def run(code, timeout=60, env=None, cwd=None, check=True):
         code = textwrap.dedent(code)
         try:
             proc = subprocess.run(
                 [sys.executable, "-c", code], cwd=cwd or tmp_path,
-                env=env if env is not None else subprocess_env(),
+                env=subprocess_env(**(env or {})),
                 capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as e:
             pytest.fail(f"subprocess hung: no exit within {timeout} s\n"
