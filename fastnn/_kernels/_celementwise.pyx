@@ -70,3 +70,41 @@ def binary(int op, cnp.ndarray u, cnp.ndarray g, cnp.ndarray out,
                                      <const double *>cnp.PyArray_DATA(g),
                                      <double *>cnp.PyArray_DATA(out), n, p, nt)
     return out
+
+
+cdef extern from "softmax.h" nogil:
+    void fnn_softmax_f32(const float *, float *, ptrdiff_t, ptrdiff_t, int, int)
+    void fnn_softmax_f64(const double *, double *, ptrdiff_t, ptrdiff_t, int, int)
+    void fnn_softmax_bwd_f32(const float *, const float *, float *, ptrdiff_t, ptrdiff_t, int, int)
+    void fnn_softmax_bwd_f64(const double *, const double *, double *, ptrdiff_t, ptrdiff_t, int, int)
+
+
+def softmax_rows(cnp.ndarray x, cnp.ndarray out, ptrdiff_t d, bint log_out, int nt):
+    """Row-wise (log_)softmax of a C-contiguous array viewed as (size // d, d)."""
+    cdef ptrdiff_t rows = cnp.PyArray_SIZE(x) // d if d > 0 else 0
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+        with nogil:
+            fnn_softmax_f32(<const float *>cnp.PyArray_DATA(x),
+                            <float *>cnp.PyArray_DATA(out), rows, d, log_out, nt)
+    else:
+        with nogil:
+            fnn_softmax_f64(<const double *>cnp.PyArray_DATA(x),
+                            <double *>cnp.PyArray_DATA(out), rows, d, log_out, nt)
+    return out
+
+
+def softmax_bwd_rows(cnp.ndarray y, cnp.ndarray g, cnp.ndarray out, ptrdiff_t d,
+                     bint log_out, int nt):
+    """Row-wise gradient of (log_)softmax from its output ``y`` and grad ``g``."""
+    cdef ptrdiff_t rows = cnp.PyArray_SIZE(y) // d if d > 0 else 0
+    if cnp.PyArray_TYPE(y) == cnp.NPY_FLOAT32:
+        with nogil:
+            fnn_softmax_bwd_f32(<const float *>cnp.PyArray_DATA(y),
+                                <const float *>cnp.PyArray_DATA(g),
+                                <float *>cnp.PyArray_DATA(out), rows, d, log_out, nt)
+    else:
+        with nogil:
+            fnn_softmax_bwd_f64(<const double *>cnp.PyArray_DATA(y),
+                                <const double *>cnp.PyArray_DATA(g),
+                                <double *>cnp.PyArray_DATA(out), rows, d, log_out, nt)
+    return out

@@ -17,6 +17,12 @@ def _shape(x):
     return np.shape(x)
 
 
+def _mm(a, b):
+    # np.dot for 2-D: np.matmul skips BLAS for (n, 1) @ (1, k) (a batch of 1) and
+    # runs a naive loop several times slower
+    return np.dot(a, b) if a.ndim == 2 and b.ndim == 2 else np.matmul(a, b)
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -121,9 +127,9 @@ class MatMul(Function):
                 gb = np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0]
             return ga, gb
         if need[0]:
-            ga = np.matmul(g, np.swapaxes(b, -1, -2))
+            ga = _mm(g, np.swapaxes(b, -1, -2))
         if need[1]:
-            gb = np.matmul(np.swapaxes(a, -1, -2), g)
+            gb = _mm(np.swapaxes(a, -1, -2), g)
         return ga, gb
 
 

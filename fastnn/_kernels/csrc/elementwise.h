@@ -12,14 +12,46 @@
 #define FASTNN_ELEMENTWISE_H
 #include "fastnn_common.h"
 
+#define FNN_SQRT1_2 0.70710678118654752440
+#define FNN_INV_SQRT_2PI 0.39894228040143267794
+/* gelu(approximate='tanh'): 0.5 x (1 + tanh(k0 (x + k1 x^3))), torch's constants */
+#define FNN_GELU_K0 0.79788456080286535588
+#define FNN_GELU_K1 0.044715
+#define FNN_GELU_INNER(v) ((T)FNN_GELU_K0 * ((v) + (T)FNN_GELU_K1 * (v) * (v) * (v)))
+#define FNN_GELU_TANH_DERIV(v, t)                                                \
+    (HALF * (ONE + (t)) + HALF * (v) * (ONE - (t) * (t)) * (T)FNN_GELU_K0         \
+     * (ONE + (T)(3 * FNN_GELU_K1) * (v) * (v)))
+/* silu'(x) = s (1 + x (1 - s)), s = sigmoid(x) */
+#define FNN_SILU_DERIV(v, s) ((s) * (ONE + (v) * (ONE - (s))))
+
 #define FNN_UNARY_OPS(X)                                                        \
-    X(copy,        v)                                                           \
-    X(sigmoid_fwd, ONE / (ONE + EXP(-v)))                                       \
-    X(tanh_fwd,    TANH(v))
+    X(copy,           v)                                                        \
+    X(sigmoid_fwd,    ONE / (ONE + EXP(-v)))                                    \
+    X(tanh_fwd,       TANH(v))                                                  \
+    X(relu_fwd,       v < 0 ? (T)0 : v)                                         \
+    X(leaky_relu_fwd, v < 0 ? v * a : v)                          /* a: slope */\
+    X(hardtanh_fwd,   v < a ? a : (v > b ? b : v))                /* a,b: lo,hi */\
+    X(elu_fwd,        v > 0 ? b * v : b * a * EXPM1(v * c))  /* alpha,scale,in_scale */\
+    X(gelu_fwd,       HALF * v * (ONE + ERF(v * (T)FNN_SQRT1_2)))               \
+    X(gelu_tanh_fwd,  HALF * v * (ONE + TANH(FNN_GELU_INNER(v))))               \
+    X(silu_fwd,       v / (ONE + EXP(-v)))                                      \
+    X(softplus_fwd,   v * a > b ? v : LOG1P(EXP(v * a)) / a)      /* beta,threshold */
 
 #define FNN_BINARY_OPS(X)                                                       \
-    X(sigmoid_bwd, g * u * (ONE - u))                                           \
-    X(tanh_bwd,    g * (ONE - u * u))
+    X(sigmoid_bwd,    g * u * (ONE - u))                              /* u = y */\
+    X(tanh_bwd,       g * (ONE - u * u))                              /* u = y */\
+    X(relu_bwd,       u <= 0 ? (T)0 : g)                              /* u = y */\
+    X(leaky_relu_bwd, u > 0 ? g : g * a)          /* u = x, or y when slope >= 0 */\
+    X(hardtanh_bwd,   (u <= a || u >= b) ? (T)0 : g)             /* u = x or y */\
+    X(elu_bwd,        u <= 0 ? g * c * (u + a * b) : g * b)  /* u = y, alpha >= 0 */\
+    X(elu_bwd_x,      u <= 0 ? g * c * a * b * EXP(u * c) : g * b)    /* u = x */\
+    X(gelu_bwd,       g * (HALF * (ONE + ERF(u * (T)FNN_SQRT1_2))                \
+                           + u * (T)FNN_INV_SQRT_2PI * EXP(-HALF * u * u)))      \
+    X(gelu_tanh_bwd,  g * FNN_GELU_TANH_DERIV(u, TANH(FNN_GELU_INNER(u))))      \
+    X(silu_bwd,       g * FNN_SILU_DERIV(u, ONE / (ONE + EXP(-u))))    /* u = x */\
+    X(softplus_bwd,   u * a > b ? g : g * (ONE - ONE / (ONE + EXP(u * a))))     \
+    X(rrelu_noise,    u <= 0 ? g : ONE)          /* u = x, g = drawn slopes */\
+    X(mul,            u * g)
 
 typedef void (*fnn_unary_f32)(const float *, float *, ptrdiff_t, const double *, int);
 typedef void (*fnn_unary_f64)(const double *, double *, ptrdiff_t, const double *, int);

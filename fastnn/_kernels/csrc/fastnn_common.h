@@ -48,20 +48,22 @@ double erf(double);
 
 #define FNN_CAT_(a, b) a##_##b
 #define FNN_CAT(a, b) FNN_CAT_(a, b)
+/* _Pragma takes one string literal: stringify the whole pragma, not pieces of it */
+#define FNN_PRAGMA_(x) _Pragma(#x)
 
 #ifdef _OPENMP
 #include <omp.h>
 #define FNN_PARFOR_SIMD _Pragma("omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(static)")
 #define FNN_PARFOR _Pragma("omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static)")
 #define FNN_SIMD _Pragma("omp simd")
-#define FNN_SIMD_MAX(v) _Pragma("omp simd reduction(max:" #v ")")
-#define FNN_SIMD_SUM(v) _Pragma("omp simd reduction(+:" #v ")")
+#define FNN_SIMD_MAX(v) FNN_PRAGMA_(omp simd reduction(max:v))
+#define FNN_SIMD_SUM(v) FNN_PRAGMA_(omp simd reduction(+:v))
 #else
 #define FNN_PARFOR_SIMD _Pragma("omp simd")
 #define FNN_PARFOR
 #define FNN_SIMD _Pragma("omp simd")
-#define FNN_SIMD_MAX(v) _Pragma("omp simd reduction(max:" #v ")")
-#define FNN_SIMD_SUM(v) _Pragma("omp simd reduction(+:" #v ")")
+#define FNN_SIMD_MAX(v) FNN_PRAGMA_(omp simd reduction(max:v))
+#define FNN_SIMD_SUM(v) FNN_PRAGMA_(omp simd reduction(+:v))
 #endif
 
 static int fnn_has_openmp(void) {

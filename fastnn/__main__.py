@@ -1,0 +1,228 @@
+"""fastnn's command line: ``python -m fastnn {demo,bench,warmup}`` (or ``fastnn ...``).
+
+* ``demo``   trains a small network on the shipped 8x8 digits and prints test accuracy.
+* ``bench``  kernel throughput table: every elementwise kernel against its NumPy
+  reference and, where installed, PyTorch.
+* ``warmup`` compiles every Numba kernel into the on-disk cache.
+"""
+import argparse
+import sys
+import time
+
+__all__ = ["main", "run_demo", "run_bench", "run_warmup"]
+
+
+# --------------------------------------------------------------------------- warmup
+
+def run_warmup():
+    """Compile every Numba kernel (both builds, float32 and float64); print the time."""
+    from . import _kernels
+    t = time.perf_counter()
+    n = _kernels.warmup(verbose=True)
+    print(f"compiled {n} kernels in {time.perf_counter() - t:.1f} s "
+          f"({_kernels.get_num_threads()} threads)")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+
+def run_demo(epochs=None, seed=0):
+    """What ``python -m fastnn demo`` runs: the Keras-style digits demo once
+    ``fastnn.models`` and ``fastnn.layers`` exist, else the kernel-level demo."""
+    try:
+        from . import datasets, layers, models  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name not in ("fastnn.models", "fastnn.layers", "fastnn.datasets"):
+            raise
+        return _kernel_demo(epochs=epochs or 30, seed=seed)
+    return _digits_demo(epochs=epochs or 20, seed=seed)
+
+
+def _load_digits_split(seed, test_fraction=0.2):
+    """Shipped digits as flat float32 rows, split into train/test by a seeded shuffle."""
+    import numpy as np
+    from .datasets import load_digits
+    x, y = load_digits()
+    x = x.reshape(len(x), -1)
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(len(x) * test_fraction)
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]
+
+
+def _digits_demo(epochs, seed):
+    """The Keras-style front: Sequential, Dense, compile, fit, evaluate."""
+    import fastnn as fn
+    x_train, y_train, x_test, y_test = _load_digits_split(seed)
+    fn.manual_seed(seed)
+    model = fn.models.Sequential([
+        fn.layers.Dense(64, activation="relu", input_shape=(x_train.shape[1],)),
+        fn.layers.Dropout(0.1),
+        fn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
+                  metrics=["accuracy"])
+    model.summary()
+    model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1)
+    _, acc = model.evaluate(x_test, y_test)
+    print(f"test accuracy: {acc:.4f} ({len(x_test)} held-out digits)")
+    return 0
+
+
+def _kernel_demo(epochs, seed, hidden=64, lr=0.1, momentum=0.9, batch_size=32):
+    """A one-hidden-layer tanh network on the digits, trained with hand-written
+    backprop over fastnn's compiled kernels (tanh_fwd/tanh_bwd) and SGD with momentum."""
+    import numpy as np
+    from ._kernels import elementwise as E
+    x_train, y_train, x_test, y_test = _load_digits_split(seed)
+    rng = np.random.default_rng(seed)
+    d, k = x_train.shape[1], 10
+    params = {
+        "w1": (rng.standard_normal((d, hidden)) / np.sqrt(d)).astype(np.float32),
+        "b1": np.zeros(hidden, np.float32),
+        "w2": (rng.standard_normal((hidden, k)) / np.sqrt(hidden)).astype(np.float32),
+        "b2": np.zeros(k, np.float32),
+    }
+    velocity = {name: np.zeros_like(p) for name, p in params.items()}
+
+    def forward(x):
+        h = E.tanh_fwd(x @ params["w1"] + params["b1"])
+        logits = h @ params["w2"] + params["b2"]
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        return h, p
+
+    print(f"kernel demo: {len(x_train)} training digits, 64-{hidden}-10 tanh network")
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(x_train))
+        total = 0.0
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            x, y = x_train[idx], y_train[idx]
+            h, p = forward(x)
+            total += -np.log(p[np.arange(len(y)), y] + 1e-12).sum()
+            dlogits = p
+            dlogits[np.arange(len(y)), y] -= 1
+            dlogits /= len(y)
+            dh = E.tanh_bwd(h, dlogits @ params["w2"].T)
+            grads = {"w2": h.T @ dlogits, "b2": dlogits.sum(0),
+                     "w1": x.T @ dh, "b1": dh.sum(0)}
+            for name, g in grads.items():
+                velocity[name] = momentum * velocity[name] - lr * g
+                params[name] += velocity[name]
+        if epoch == 1 or epoch % 5 == 0 or epoch == epochs:
+            acc = (forward(x_train)[1].argmax(1) == y_train).mean()
+            print(f"epoch {epoch:3d}/{epochs}  loss {total / len(order):.4f}  "
+                  f"train accuracy {acc:.4f}", flush=True)
+    acc = (forward(x_test)[1].argmax(1) == y_test).mean()
+    print(f"test accuracy: {acc:.4f} ({len(x_test)} held-out digits)")
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
+
+def _torch_twin(name, spec, torch):
+    """A torch function with the kernel's positional signature, or None."""
+    twin = spec.extra.get("torch")
+    if twin is not None:
+        return lambda *a: twin(torch, *a)
+    aten = torch.ops.aten
+    known = {
+        "copy": lambda x: x.clone(),
+        "sigmoid_fwd": torch.sigmoid,
+        "sigmoid_bwd": lambda y, g: aten.sigmoid_backward(g, y),
+        "tanh_fwd": torch.tanh,
+        "tanh_bwd": lambda y, g: aten.tanh_backward(g, y),
+        "relu_fwd": torch.relu,
+        "relu_bwd": lambda x, g: aten.threshold_backward(g, x, 0),
+    }
+    return known.get(name)
+
+
+def _median_time(fn, repeat):
+    fn()  # warm: compile, fault in pages
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
+    """Print a throughput table (GB/s moved: inputs + output) for each kernel."""
+    import numpy as np
+    from . import _kernels
+    from ._kernels import elementwise
+    _kernels._register_all()
+    if threads is not None:
+        _kernels.set_num_threads(threads)
+    nt = _kernels.get_num_threads()
+    try:
+        import torch
+        torch.set_num_threads(nt)
+    except ImportError:
+        torch = None
+    specs = elementwise.SPECS
+    names = names or sorted(specs)
+    unknown = sorted(set(names) - set(specs))
+    if unknown:
+        raise SystemExit(f"Unknown kernel(s) {unknown}; expected names from {sorted(specs)}.")
+    rng = np.random.default_rng(0)
+    print(f"fastnn kernels: {size:,} float32 elements, {nt} threads, median of {repeat}"
+          f"{'' if torch else ' (torch not installed)'}")
+    cols = ["fastnn", "numpy ref"] + (["torch"] if torch else [])
+    print(f"{'kernel':<22}" + "".join(f"{c + ' GB/s':>16}" for c in cols)
+          + (f"{'fastnn/torch':>14}" if torch else ""))
+    for name in names:
+        spec = specs[name]
+        args = [rng.uniform(*spec.domain, size).astype(np.float32)]
+        if spec.arity == 2:
+            args.append(rng.standard_normal(size).astype(np.float32))
+        out = np.empty_like(args[0])
+        gbytes = (spec.arity + 1) * size * 4 / 1e9
+        row = {
+            "fastnn": _median_time(lambda: spec.kernel(*args, *spec.params, out=out), repeat),
+            "numpy ref": _median_time(lambda: spec.reference(*args, *spec.params), repeat),
+        }
+        twin = _torch_twin(name, spec, torch) if torch else None
+        if twin is not None:
+            targs = [torch.from_numpy(a) for a in args]
+            with torch.no_grad():
+                row["torch"] = _median_time(lambda: twin(*targs), repeat)
+        line = f"{name:<22}"
+        for c in cols:
+            line += f"{gbytes / row[c]:16.1f}" if c in row else f"{'-':>16}"
+        if torch:
+            line += f"{row['torch'] / row['fastnn']:13.2f}x" if "torch" in row else f"{'-':>14}"
+        print(line, flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,bench,warmup}")
+    p = sub.add_parser("demo", help="train on the shipped digits and print test accuracy")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs")
+    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("bench", help="kernel throughput against NumPy and PyTorch")
+    p.add_argument("--size", type=int, default=1 << 22, help="elements per array (default 4M)")
+    p.add_argument("--repeat", type=int, default=7, help="timed runs per kernel (median)")
+    p.add_argument("--threads", type=int, default=None, help="fastnn and torch threads")
+    p.add_argument("kernels", nargs="*", help="kernel names (default: all)")
+    sub.add_parser("warmup", help="compile every kernel into the on-disk cache")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return run_demo(epochs=args.epochs, seed=args.seed)
+    if args.command == "bench":
+        return run_bench(size=args.size, repeat=args.repeat, threads=args.threads,
+                         names=args.kernels)
+    return run_warmup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+/* softmax / log_softmax over the last axis of a C-contiguous (rows, d) array.
+ *
+ * One parallel loop over rows; each row is read three times while it sits in L1:
+ * max (so exp never overflows: logits of +-1e4 stay finite), exp + sum, scale.
+ * A NaN anywhere in a row makes the whole row NaN (exp(NaN - m) poisons the sum),
+ * as in torch. Backward:
+ *   softmax      dx = y (g - sum(g y))
+ *   log_softmax  dx = g - exp(y) sum(g)
+ */
+#ifndef FASTNN_SOFTMAX_H
+#define FASTNN_SOFTMAX_H
+#include "fastnn_common.h"
+
+#define FNN_DEF_SOFTMAX(T, SFX, EXP, LOG)                                           \
+static void FNN_CAT(fnn_softmax, SFX)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t d, \
+                                      int log_out, int nt) {                        \
+    FNN_PARFOR for (ptrdiff_t r = 0; r < rows; r++) {                               \
+        const T *xr = x + r * d;                                                    \
+        T *yr = y + r * d;                                                          \
+        T m = -(T)INFINITY;                                                         \
+        FNN_SIMD_MAX(m) for (ptrdiff_t i = 0; i < d; i++) m = xr[i] > m ? xr[i] : m; \
+        if (m == (T)INFINITY || m == -(T)INFINITY) m = 0; /* inf rows: NaN via inf-inf */ \
+        T s = 0;                                                                    \
+        if (log_out) {                                                              \
+            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) s += EXP(xr[i] - m);  \
+            const T shift = m + LOG(s);                                             \
+            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) yr[i] = xr[i] - shift;       \
+        } else {                                                                    \
+            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) {                     \
+                const T e = EXP(xr[i] - m);                                         \
+                yr[i] = e;                                                          \
+                s += e;                                                             \
+            }                                                                       \
+            const T inv = (T)1 / s;                                                 \
+            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) yr[i] *= inv;                \
+        }                                                                           \
+    }                                                                               \
+}                                                                                   \
+static void FNN_CAT(fnn_softmax_bwd, SFX)(const T *y, const T *g, T *out,           \
+                                          ptrdiff_t rows, ptrdiff_t d,              \
+                                          int log_out, int nt) {                    \
+    FNN_PARFOR for (ptrdiff_t r = 0; r < rows; r++) {                               \
+        const T *yr = y + r * d, *gr = g + r * d;                                   \
+        T *orow = out + r * d;                                                      \
+        T s = 0;                                                                    \
+        if (log_out) {                                                              \
+            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) s += gr[i];           \
+            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) orow[i] = gr[i] - EXP(yr[i]) * s; \
+        } else {                                                                    \
+            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) s += gr[i] * yr[i];   \
+            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) orow[i] = yr[i] * (gr[i] - s); \
+        }                                                                           \
+    }                                                                               \
+}
+
+FNN_DEF_SOFTMAX(float, f32, expf, logf)
+FNN_DEF_SOFTMAX(double, f64, exp, log)
+#undef FNN_DEF_SOFTMAX
+#endif
