@@ -27,15 +27,19 @@ def run_warmup():
 # --------------------------------------------------------------------------- demo
 
 def run_demo(epochs=None, seed=0):
-    """What ``python -m fastnn demo`` runs: the Keras-style digits demo once
-    ``fastnn.models`` and ``fastnn.layers`` exist, else the kernel-level demo."""
+    """What ``python -m fastnn demo`` runs: the Keras-style digits demo
+    (:func:`fastnn.demo.run_demo`), or, while a module it needs is not there yet,
+    the kernel-level demo below."""
     try:
-        from . import datasets, layers, models  # noqa: F401
+        from . import datasets, demo, layers, models  # noqa: F401
     except ModuleNotFoundError as e:
-        if e.name not in ("fastnn.models", "fastnn.layers", "fastnn.datasets"):
+        if not (e.name or "").startswith("fastnn."):
             raise
+        print(f"({e.name} is not there yet: running the kernel-level demo)", file=sys.stderr)
         return _kernel_demo(epochs=epochs or 30, seed=seed)
-    return _digits_demo(epochs=epochs or 20, seed=seed)
+    kwargs = {} if epochs is None else {"epochs": epochs}
+    demo.run_demo(seed=seed, **kwargs)
+    return 0
 
 
 def _load_digits_split(seed, test_fraction=0.2):
@@ -48,25 +52,6 @@ def _load_digits_split(seed, test_fraction=0.2):
     n_test = int(len(x) * test_fraction)
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
-
-
-def _digits_demo(epochs, seed):
-    """The Keras-style front: Sequential, Dense, compile, fit, evaluate."""
-    import fastnn as fn
-    x_train, y_train, x_test, y_test = _load_digits_split(seed)
-    fn.manual_seed(seed)
-    model = fn.models.Sequential([
-        fn.layers.Dense(64, activation="relu", input_shape=(x_train.shape[1],)),
-        fn.layers.Dropout(0.1),
-        fn.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
-    model.summary()
-    model.fit(x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1)
-    _, acc = model.evaluate(x_test, y_test)
-    print(f"test accuracy: {acc:.4f} ({len(x_test)} held-out digits)")
-    return 0
 
 
 def _kernel_demo(epochs, seed, hidden=64, lr=0.1, momentum=0.9, batch_size=32):
@@ -123,21 +108,25 @@ def _kernel_demo(epochs, seed, hidden=64, lr=0.1, momentum=0.9, batch_size=32):
 # --------------------------------------------------------------------------- bench
 
 def _torch_twin(name, spec, torch):
-    """A torch function with the kernel's positional signature, or None."""
+    """``f(out, *args)``: torch's version of a kernel, writing into ``out``; or None.
+
+    A Spec row may name its own as ``extra={"torch": lambda torch, out, *args: ...}``.
+    """
     twin = spec.extra.get("torch")
     if twin is not None:
-        return lambda *a: twin(torch, *a)
+        return lambda out, *a: twin(torch, out, *a)
     aten = torch.ops.aten
     known = {
-        "copy": lambda x: x.clone(),
-        "sigmoid_fwd": torch.sigmoid,
-        "sigmoid_bwd": lambda y, g: aten.sigmoid_backward(g, y),
-        "tanh_fwd": torch.tanh,
-        "tanh_bwd": lambda y, g: aten.tanh_backward(g, y),
-        "relu_fwd": torch.relu,
-        "relu_bwd": lambda x, g: aten.threshold_backward(g, x, 0),
+        "copy": lambda out, x: out.copy_(x),
+        "sigmoid_fwd": lambda out, x: torch.sigmoid(x, out=out),
+        "sigmoid_bwd": lambda out, y, g: aten.sigmoid_backward.grad_input(g, y, grad_input=out),
+        "tanh_fwd": lambda out, x: torch.tanh(x, out=out),
+        "tanh_bwd": lambda out, y, g: aten.tanh_backward.grad_input(g, y, grad_input=out),
+        "relu_fwd": lambda out, x: torch.clamp(x, min=0, out=out),
+        "relu_bwd": lambda out, x, g: aten.threshold_backward.grad_input(
+            g, x, 0, grad_input=out),
     }
-    return known.get(name)
+    return known.get(name[3:] if name.startswith("nb_") else name)
 
 
 def _median_time(fn, repeat):
@@ -152,7 +141,10 @@ def _median_time(fn, repeat):
 
 
 def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
-    """Print a throughput table (GB/s moved: inputs + output) for each kernel."""
+    """Print a throughput table (GB/s moved: inputs + output) for each kernel.
+
+    fastnn and torch write into a preallocated ``out``; the NumPy reference allocates
+    its result (it is the readable oracle, not tuned NumPy)."""
     import numpy as np
     from . import _kernels
     from ._kernels import elementwise
@@ -175,7 +167,7 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
           f"{'' if torch else ' (torch not installed)'}")
     cols = ["fastnn", "numpy ref"] + (["torch"] if torch else [])
     print(f"{'kernel':<22}" + "".join(f"{c + ' GB/s':>16}" for c in cols)
-          + (f"{'fastnn/torch':>14}" if torch else ""))
+          + (f"{'vs torch':>14}" if torch else ""))
     for name in names:
         spec = specs[name]
         args = [rng.uniform(*spec.domain, size).astype(np.float32)]
@@ -190,8 +182,9 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
         twin = _torch_twin(name, spec, torch) if torch else None
         if twin is not None:
             targs = [torch.from_numpy(a) for a in args]
+            tout = torch.from_numpy(out)
             with torch.no_grad():
-                row["torch"] = _median_time(lambda: twin(*targs), repeat)
+                row["torch"] = _median_time(lambda: twin(tout, *targs), repeat)
         line = f"{name:<22}"
         for c in cols:
             line += f"{gbytes / row[c]:16.1f}" if c in row else f"{'-':>16}"

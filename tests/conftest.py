@@ -1,18 +1,21 @@
 """Shared fixtures for fastnn's test suite.
 
-* Which fastnn is tested: the in-tree package when its C extensions are built there
-  (``setup.py build_ext --inplace``), otherwise the installed one. ``python -m pytest``
-  puts the repository root first on ``sys.path``; on a fresh checkout that holds only
-  the sources, so after ``pip install .`` the tests must import the installed copy.
+* Which fastnn is tested: the checkout's sources, always (``python -m pytest`` puts the
+  repository root first on ``sys.path``, and the doctests are collected from
+  ``fastnn/``). Their compiled extensions come from the checkout when built there
+  (``python setup.py build_ext --inplace``), else from the installed copy that
+  ``pip install .`` built from the same sources. Child interpreters (``run_python``)
+  import a complete package: the checkout when built, else the installed copy.
 * Parity oracles: a test that takes the ``torch`` or ``keras`` fixture is skipped when
   that package is missing and is marked ``torch`` / ``keras``, so
   ``pytest -m "torch or keras"`` runs exactly the parity tests. Keras runs on the torch
   backend (``KERAS_BACKEND=torch`` unless already set).
-* ``run_python``: run a snippet in a fresh interpreter that imports the same fastnn
-  as this process, with a timeout, so an abort or a hang fails one test instead of
-  killing or blocking the suite.
+* ``run_python``: run a snippet in a fresh interpreter with a timeout, so an abort or a
+  hang fails one test instead of killing or blocking the suite.
 """
 import glob
+import importlib.abc
+import importlib.machinery
 import os
 import subprocess
 import sys
@@ -25,25 +28,65 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _in_tree_is_built():
-    ext = glob.glob(os.path.join(_ROOT, "fastnn", "_kernels", "_celementwise*.so"))
-    ext += glob.glob(os.path.join(_ROOT, "fastnn", "_kernels", "_celementwise*.pyd"))
-    return bool(ext)
+def _unbuilt_extensions():
+    """Extension sources in the checkout (fastnn/_kernels/_c*.pyx) with no built module."""
+    kdir = os.path.join(_ROOT, "fastnn", "_kernels")
+    missing = []
+    for pyx in glob.glob(os.path.join(kdir, "_c*.pyx")):
+        stem = os.path.splitext(pyx)[0]
+        if not glob.glob(stem + ".*.so") + glob.glob(stem + ".*.pyd") + glob.glob(stem + ".so"):
+            missing.append(os.path.basename(stem))
+    return missing
 
 
-if "fastnn" not in sys.modules and not _in_tree_is_built():
-    # Unbuilt sources in the checkout: test the installed package instead.
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
+def _installed_package_dir():
+    """The ``fastnn`` directory of an installed copy (not the checkout), or None."""
+    paths = [p for p in sys.path if os.path.abspath(p or os.curdir) != _ROOT]
+    spec = importlib.machinery.PathFinder.find_spec("fastnn", paths)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
 
-import fastnn._kernels  # noqa: E402  (after the sys.path decision above)
 
-#: Directory holding the ``fastnn`` package under test (what subprocesses must import).
-FASTNN_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(fastnn._kernels.__file__))))
+class _InstalledExtensionFinder(importlib.abc.MetaPathFinder):
+    """Finds fastnn's compiled extension modules in the installed copy. Last on
+    ``sys.meta_path``: only what the checkout lacks (its unbuilt extensions) is
+    taken from there; every Python module still comes from the checkout."""
+
+    def __init__(self, package_dir):
+        self.package_dir = package_dir
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith("fastnn."):
+            return None
+        parts = fullname.split(".")[1:]
+        spec = importlib.machinery.PathFinder.find_spec(
+            fullname, [os.path.join(self.package_dir, *parts[:-1])])
+        if spec is not None and isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+            return spec
+        return None
+
+
+_UNBUILT = _unbuilt_extensions()
+_INSTALLED = _installed_package_dir() if _UNBUILT else None
+if _UNBUILT and _INSTALLED is None:
+    pytest.exit(f"fastnn's C extensions {_UNBUILT} are not built: run `pip install .` or "
+                "`python setup.py build_ext --inplace` first.", returncode=4)
+if _INSTALLED is not None and "fastnn" not in sys.modules:
+    sys.meta_path.append(_InstalledExtensionFinder(_INSTALLED))
+
+import fastnn._kernels  # noqa: E402  (after the import set-up above)
+
+#: Directory holding a complete ``fastnn`` package (what child interpreters import).
+FASTNN_PARENT = os.path.dirname(_INSTALLED) if _INSTALLED else _ROOT
 
 
 def pytest_report_header(config):
-    return f"fastnn under test: {os.path.join(FASTNN_PARENT, 'fastnn')}"
+    src = os.path.dirname(os.path.abspath(fastnn.__file__))
+    lines = [f"fastnn under test: {src}"]
+    if _INSTALLED:
+        lines.append(f"  compiled extensions {_UNBUILT} and subprocesses: {_INSTALLED}")
+    return lines
 
 
 def pytest_collection_modifyitems(config, items):
@@ -65,6 +108,13 @@ def keras():
     """The keras module on the torch backend; skips the test where keras is not installed."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
     return pytest.importorskip("keras")
+
+
+@pytest.fixture(scope="session")
+def fastnn_package_dir():
+    """Directory of a complete ``fastnn`` package, extensions included (the one that
+    child interpreters import)."""
+    return os.path.join(FASTNN_PARENT, "fastnn")
 
 
 @pytest.fixture

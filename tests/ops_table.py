@@ -15,7 +15,6 @@ A row (``Op``):
 """
 from dataclasses import dataclass, field
 
-import numpy as np
 
 
 @dataclass

@@ -58,7 +58,7 @@ def distinct(*shape):
 
 def binop(name, sym, np_op, a_shape, b_shape, make=None, grad=(0, 1)):
     op = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-          "/": lambda a, b: a / b, "**": lambda a, b: a ** b}[sym]
+          "/": lambda a, b: a / b, "**": lambda a, b: a ** b, "@": lambda a, b: a @ b}[sym]
     return Op(name, op, np_op, make or randn(a_shape, b_shape), grad=grad, torch=op)
 
 
@@ -67,6 +67,7 @@ def linear_ref(x, w, b=None):
     return y if b is None else y + b
 
 
+_M = np.arange(6.0).reshape(2, 3) / 5 - 0.5
 _IDX = np.array([0, 2, 0, 3, 2])           # fancy index with repeats
 _ROWS, _COLS = np.array([0, 1, 1, 3]), np.array([2, 0, 2, 2])
 
@@ -116,19 +117,21 @@ OPS = [
           make=lambda rng, dt: (rng.uniform(0.5, 2.0, (2, 3)).astype(dt),
                                 rng.uniform(-2, 2, (3,)).astype(dt))),
     # --- matmul -----------------------------------------------------------------------
-    binop("matmul_2d_2d", "+", np.matmul, (3, 4), (4, 5)),
-    binop("matmul_1d_2d", "+", np.matmul, (4,), (4, 5)),
-    binop("matmul_2d_1d", "+", np.matmul, (3, 4), (4,)),
-    binop("matmul_1d_1d", "+", np.matmul, (4,), (4,)),
-    binop("matmul_3d_3d", "+", np.matmul, (2, 3, 4), (2, 4, 5)),
-    binop("matmul_3d_2d_bcast", "+", np.matmul, (2, 3, 4), (4, 5)),
-    binop("matmul_bcast_batch", "+", np.matmul, (2, 1, 3, 4), (3, 4, 2)),
-    binop("matmul_1d_3d", "+", np.matmul, (4,), (2, 4, 3)),
-    binop("matmul_3d_1d", "+", np.matmul, (2, 3, 4), (4,)),
+    binop("matmul_2d_2d", "@", np.matmul, (3, 4), (4, 5)),
+    binop("matmul_1d_2d", "@", np.matmul, (4,), (4, 5)),
+    binop("matmul_2d_1d", "@", np.matmul, (3, 4), (4,)),
+    binop("matmul_1d_1d", "@", np.matmul, (4,), (4,)),
+    binop("matmul_3d_3d", "@", np.matmul, (2, 3, 4), (2, 4, 5)),
+    binop("matmul_3d_2d_bcast", "@", np.matmul, (2, 3, 4), (4, 5)),
+    binop("matmul_bcast_batch", "@", np.matmul, (2, 1, 3, 4), (3, 4, 2)),
+    binop("matmul_1d_3d", "@", np.matmul, (4,), (2, 4, 3)),
+    binop("matmul_3d_1d", "@", np.matmul, (2, 3, 4), (4,)),
     Op("matmul_batch1_outer", lambda a, b: a @ b, np.matmul, randn((1, 5), (5, 6)),
        torch=lambda a, b: a @ b),
-    Op("rmatmul_ndarray", lambda a: np.ones((2, 3)) @ a if False else a.T @ a,
-       lambda a: a.T @ a, randn((3, 2)), torch=lambda a: a.T @ a),
+    Op("rmatmul_ndarray", lambda a: _M.astype(a.dtype) @ a, lambda a: _M @ a, randn((3, 2)),
+       torch=lambda a: _t().from_numpy(_M).to(a.dtype) @ a),
+    Op("gram_reuse", lambda a: a.T @ a, lambda a: a.T @ a, randn((3, 2)),
+       torch=lambda a: a.T @ a),
     # --- unary ------------------------------------------------------------------------
     Op("neg", lambda a: -a, np.negative, randn((3, 4)), torch=lambda a: -a),
     Op("exp", lambda a: a.exp(), np.exp, randn((3, 4)), torch=lambda a: a.exp()),

@@ -8,10 +8,6 @@ import shutil
 
 import fastnn._kernels
 
-# Directory holding the fastnn package under test (the copy in the fallback test).
-FASTNN_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(fastnn._kernels.__file__))))
-
 _N_PARALLEL = 4 * fastnn._kernels.threads.SERIAL_BELOW + 3
 
 
@@ -58,18 +54,22 @@ def test_import_keeps_denormals(run_python):
     """)
 
 
-_RELU_AND_CACHE_KIND = f"""
+# Runs one Numba kernel (serial and parallel build), checks it, then prints where the
+# package came from and, per loaded Numba dispatcher, its cache kind and cache hits.
+_NUMBA_KERNEL_AND_CACHE_KIND = f"""
     import numpy as np
     import fastnn
     from fastnn._kernels import elementwise as E, jit, threads
     print(E.__file__)
     threads.set_num_threads(2)
+    spec = next(s for _, s in sorted(E.SPECS.items()) if s.engine == "numba" and s.arity == 1)
     x = np.linspace(-3, 3, {_N_PARALLEL}, dtype=np.float32)
-    want = np.maximum(x, 0)
-    np.testing.assert_array_equal(E.relu_fwd(x[:100]), want[:100])   # serial build
-    np.testing.assert_array_equal(E.relu_fwd(x), want)               # parallel build
-    (k,) = [k for k in jit.all_numba_kernels() if k.name == "relu_fwd"]
-    for disp in (k._par, k._ser):
+    want = spec.reference(x, *spec.params)
+    np.testing.assert_allclose(spec.kernel(x[:100], *spec.params), want[:100], rtol=1e-6)
+    np.testing.assert_allclose(spec.kernel(x, *spec.params), want, rtol=1e-6)
+    loaded = [k for k in jit.all_numba_kernels() if k._par is not None]
+    assert len(loaded) == 1, [k.name for k in loaded]
+    for disp in (loaded[0]._par, loaded[0]._ser):
         print(type(disp._cache).__name__, sum(disp.stats.cache_hits.values()))
 """
 
@@ -81,7 +81,8 @@ def _unwritable_path(tmp_path):
     return blocker / "sub"
 
 
-def test_numba_kernels_run_without_any_writable_cache(tmp_path, run_python):
+def test_numba_kernels_run_without_any_writable_cache(tmp_path, run_python,
+                                                      fastnn_package_dir):
     """Read-only install and no writable home: kernels compile in memory instead.
 
     Every numba cache locator is defeated: NUMBA_CACHE_DIR (user-provided locator)
@@ -89,14 +90,14 @@ def test_numba_kernels_run_without_any_writable_cache(tmp_path, run_python):
     ``__pycache__`` of a copy of the package is a regular file (in-tree locator).
     """
     site = tmp_path / "site"
-    pkg_src = os.path.join(FASTNN_PARENT, "fastnn")
-    shutil.copytree(pkg_src, site / "fastnn", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(fastnn_package_dir, site / "fastnn",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     for d, _, files in os.walk(site):
         if any(f.endswith(".py") for f in files):
             with open(os.path.join(d, "__pycache__"), "w"):
                 pass
     nowhere = _unwritable_path(tmp_path)
-    out = run_python(_RELU_AND_CACHE_KIND, timeout=240, env={
+    out = run_python(_NUMBA_KERNEL_AND_CACHE_KIND, timeout=240, env={
         "PYTHONPATH": str(site), "NUMBA_CACHE_DIR": str(nowhere),
         "HOME": str(nowhere), "XDG_CACHE_HOME": str(nowhere)})
     lines = out.stdout.splitlines()
@@ -107,10 +108,10 @@ def test_numba_kernels_run_without_any_writable_cache(tmp_path, run_python):
 def test_numba_disk_cache_is_reused_by_the_next_process(tmp_path, run_python):
     cache = tmp_path / "numba-cache"
     env = {"NUMBA_CACHE_DIR": str(cache)}
-    first = run_python(_RELU_AND_CACHE_KIND, timeout=240, env=env).stdout.splitlines()
+    first = run_python(_NUMBA_KERNEL_AND_CACHE_KIND, timeout=240, env=env).stdout.splitlines()
     assert first[1:] == ["FunctionCache 0", "FunctionCache 0"], first
     assert list(cache.rglob("*.nbi")), "nothing was written to NUMBA_CACHE_DIR"
-    second = run_python(_RELU_AND_CACHE_KIND, timeout=240, env=env).stdout.splitlines()
+    second = run_python(_NUMBA_KERNEL_AND_CACHE_KIND, timeout=240, env=env).stdout.splitlines()
     assert second[1:] == ["FunctionCache 1", "FunctionCache 1"], second
 
 

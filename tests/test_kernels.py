@@ -168,6 +168,7 @@ TORCH_TWINS = {
     "sigmoid_fwd": "sigmoid",
     "tanh_fwd": "tanh",
     "relu_fwd": "relu",
+    "nb_relu_fwd": "relu",
 }
 
 

@@ -36,6 +36,11 @@ def relu_bwd(x, g):
     return np.where(x > 0, g, np.zeros((), g.dtype))
 
 
+def relu_bwd_from_output(y, g):
+    """torch's threshold_backward on the output: zero where y <= 0 (NaN passes g)."""
+    return np.where(y <= 0, np.zeros((), g.dtype), g)
+
+
 # ---- activations (the oracles of elementwise.py and activations.py) -----------------
 # Forward functions take x; backward ones (u, g, *params) where u is what the compiled
 # backward reads (noted per op). Parameters follow the C kernels' (a, b, c) order.
@@ -165,14 +170,10 @@ def log_softmax_bwd(y, g, dim=-1):
     return g - np.exp(y) * g.sum(axis=dim, keepdims=True)
 
 
-def _channels(x, w):
-    """Shape that broadcasts a per-channel parameter over dim 1 of x."""
-    return (1, -1) + (1,) * (x.ndim - 2) if x.ndim >= 2 and np.size(w) > 1 else (-1,) * 0 + (1,) * x.ndim
-
-
 def _per_channel(x, w):
+    """Per-channel parameter ``w`` shaped to broadcast over dim 1 of x (size 1: a scalar)."""
     w = np.asarray(w, x.dtype)
-    return w.reshape(_channels(x, w)) if w.size > 1 else w.reshape(()) 
+    return w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
 
 
 def _sum_to_param(v, x, w):

@@ -7,7 +7,9 @@ mode is on and some input requires grad, so inference builds no graph.
 """
 import numpy as np
 
-from . import grad_mode
+from .grad_mode import _state as _grad_state
+
+_new = object.__new__
 
 __all__ = ["Function", "Context", "backward", "unbroadcast"]
 
@@ -71,6 +73,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # the hot path of every op: flat loops, no comprehensions (a frame each on 3.11)
         Tensor = _T
         arrays = []
         record = False
@@ -82,16 +85,24 @@ class Function:
             else:
                 arrays.append(a)
         ctx = Context()
-        record = record and grad_mode._state.enabled
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if record and _grad_state.enabled:
+            # set only when recording: forwards test for it to know a graph is built
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad
+                                          for a in args])
+        else:
+            record = False
         out = cls.forward(ctx, *arrays, **kwargs)
-        t = Tensor._wrap(out)
+        t = _new(Tensor)     # Tensor._wrap, inlined
+        t.data = out if type(out) is np.ndarray else np.asarray(out)
+        t.grad = None
         if record:
             ctx.fn = cls
             ctx.inputs = args
             t._node = ctx
             t.requires_grad = True
+        else:
+            t._node = None
+            t.requires_grad = False
         return t
 
 

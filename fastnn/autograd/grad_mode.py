@@ -34,7 +34,9 @@ class set_grad_enabled:
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.__class__(self.mode):
+            # a fresh manager per call (re-entrant, thread-safe); subclasses such as
+            # no_grad take no mode argument, so build the base class
+            with set_grad_enabled(self.mode):
                 return func(*args, **kwargs)
         return wrapper
 
@@ -49,9 +51,16 @@ class no_grad(set_grad_enabled):
     ...     y = x * 2
     >>> y.requires_grad
     False
+
+    Also a decorator, with or without parentheses (``@fn.no_grad()`` / ``@fn.no_grad``).
     """
 
-    def __init__(self):
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)   # bare @no_grad on a function
+
+    def __init__(self, orig_func=None):
         super().__init__(False)
 
 

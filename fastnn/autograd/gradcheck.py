@@ -75,9 +75,10 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Fals
         for k in range(x.size):
             orig = flat[k]
             flat[k] = orig + eps
-            fp = np.asarray(run().data, dtype=np.float64).reshape(-1)
+            # np.array copies: an output may be a view of the input being perturbed
+            fp = np.array(run().data, dtype=np.float64).reshape(-1)
             flat[k] = orig - eps
-            fm = np.asarray(run().data, dtype=np.float64).reshape(-1)
+            fm = np.array(run().data, dtype=np.float64).reshape(-1)
             flat[k] = orig
             numeric[:, k] = (fp - fm) / (2 * eps)
         a = analytic[i]
@@ -86,7 +87,8 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Fals
         if bad.any():
             j, k = np.unravel_index(np.argmax(np.where(bad, err, -1)), err.shape)
             msg = (f"gradcheck: Jacobian mismatch for input {i} (shape {x.shape}): "
-                   f"output element {j}, input element {np.unravel_index(k, x.shape)}: "
+                   f"output element {int(j)}, input element "
+                   f"{tuple(int(v) for v in np.unravel_index(k, x.shape))}: "
                    f"analytic {a[j, k]:.8g} vs numeric {numeric[j, k]:.8g} "
                    f"({int(bad.sum())} of {bad.size} entries differ).")
             if raise_exception:

@@ -143,6 +143,8 @@ def _norm_axis(axis, ndim):
 
 def _expand_back(g, shape, axis, keepdims):
     """Broadcastable view of a reduction's grad against the input shape."""
+    if axis is None and not keepdims:
+        return g.reshape((1,) * len(shape))
     if not keepdims:
         for a in sorted(_norm_axis(axis, len(shape))):
             g = np.expand_dims(g, a)
@@ -153,7 +155,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axis=None, keepdims=False):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        return np.asarray(np.sum(a, axis=axis, keepdims=keepdims))
+        # the ufunc directly: np.sum's Python dispatch costs more than a small sum
+        return np.asarray(np.add.reduce(a, axis=axis, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx, g):

@@ -1,1 +1,366 @@
-__all__ = []
+"""Activation functions (same names, arguments and semantics as torch.nn.functional).
+
+Each validates at the boundary and calls one autograd Function
+(fastnn.autograd.activations), which calls compiled kernels. Inputs must be float32
+or float64 and keep their dtype; ``inplace=True`` overwrites the input's buffer and
+returns a tensor on that same buffer.
+
+>>> import fastnn as fn, fastnn.functional as F
+>>> F.relu(fn.tensor([-1.0, 0.0, 2.0])).numpy()
+array([0., 0., 2.], dtype=float32)
+"""
+import numbers
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import activations as A
+from ..tensor import Tensor, as_array
+
+__all__ = ["relu", "relu6", "leaky_relu", "prelu", "rrelu", "crelu", "srelu", "elu", "selu",
+           "celu", "gelu", "silu", "softplus", "sigmoid", "tanh", "hardtanh", "softmax",
+           "log_softmax", "maxout"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _input(x, where):
+    """x as a float32/float64 Tensor (no copy for Tensors and float ndarrays)."""
+    if type(x) is not Tensor and not isinstance(x, Tensor):
+        x = Tensor._wrap(as_array(x, where=f"{where} input"))
+    if x.data.dtype not in _FLOATS:
+        raise TypeError(f"{where}: expected a float32 or float64 input, got dtype {x.data.dtype}. "
+                        f"Convert it with .astype(np.float32).")
+    return x
+
+
+def _param(p, x, where):
+    """A parameter tensor in x's dtype (float ndarrays of another dtype are cast)."""
+    if not isinstance(p, Tensor):
+        p = Tensor._wrap(as_array(p, dtype=x.data.dtype, where=where))
+    elif p.data.dtype.kind != "f":
+        raise TypeError(f"{where}: expected floating point values, got dtype {p.data.dtype}.")
+    return p
+
+
+def _real(v, name):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(v).__name__} {v!r}.")
+    return float(v)
+
+
+def _dim(dim, ndim, where):
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__} {dim!r}.")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise ValueError(f"{where}: dim {dim} is out of range for an input with {ndim} "
+                         f"dimensions (expected {-n} <= dim < {n}).")
+    return int(dim) % n
+
+
+def relu(x, inplace=False):
+    """max(x, 0); the gradient at 0 is 0.
+
+    Args:
+        x: Tensor or array (float32/float64). inplace: write the result into x.
+
+    Returns:
+        Tensor of x's shape and dtype.
+
+    Raises:
+        TypeError: for a non-float input.
+
+    >>> import fastnn.functional as F
+    >>> F.relu([-1.0, 3.0]).numpy()
+    array([0., 3.], dtype=float32)
+    """
+    return A.ReLU.apply(_input(x, "relu"), inplace=bool(inplace))
+
+
+def relu6(x, inplace=False):
+    """min(max(x, 0), 6); gradient 0 at 0 and at 6.
+
+    >>> import fastnn.functional as F
+    >>> F.relu6([-1.0, 3.0, 9.0]).numpy()
+    array([0., 3., 6.], dtype=float32)
+    """
+    return A.Hardtanh.apply(_input(x, "relu6"), min_val=0.0, max_val=6.0, inplace=bool(inplace))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clamp to [min_val, max_val]; gradient 0 at and beyond the bounds.
+
+    Raises:
+        ValueError: when min_val > max_val.
+
+    >>> import fastnn.functional as F
+    >>> F.hardtanh([-3.0, 0.5, 3.0]).numpy()
+    array([-1. ,  0.5,  1. ], dtype=float32)
+    """
+    lo, hi = _real(min_val, "hardtanh min_val"), _real(max_val, "hardtanh max_val")
+    if lo > hi:
+        raise ValueError(f"hardtanh: min_val must be <= max_val, got min_val={lo}, max_val={hi}.")
+    return A.Hardtanh.apply(_input(x, "hardtanh"), min_val=lo, max_val=hi, inplace=bool(inplace))
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x; the gradient at 0 is negative_slope.
+
+    >>> import fastnn.functional as F
+    >>> F.leaky_relu([-2.0, 2.0], 0.1).numpy()
+    array([-0.2,  2. ], dtype=float32)
+    """
+    slope = _real(negative_slope, "leaky_relu negative_slope")
+    return A.LeakyReLU.apply(_input(x, "leaky_relu"), negative_slope=slope, inplace=bool(inplace))
+
+
+def _channels(x):
+    return x.shape[1] if x.ndim >= 2 else 1
+
+
+def prelu(x, weight):
+    """x if x > 0 else weight[c] * x, with c the channel (dim 1; one weight may serve all).
+
+    Args:
+        x: input (N, C, ...), or any shape with a single weight.
+        weight: learnable slopes of size 1 or C.
+
+    Raises:
+        ValueError: when weight's size is neither 1 nor the number of channels.
+
+    >>> import fastnn.functional as F
+    >>> F.prelu([[-2.0, -2.0]], [0.5, 0.25]).numpy()
+    array([[-1. , -0.5]], dtype=float32)
+    """
+    x = _input(x, "prelu")
+    w = _param(weight, x, "prelu weight")
+    c = _channels(x)
+    if w.ndim > 1 or w.size not in (1, c):
+        raise ValueError(f"prelu: weight must have 1 or {c} elements (channels = dim 1 of input "
+                         f"shape {x.shape}), got weight of shape {w.shape}.")
+    return A.PReLU.apply(x, w)
+
+
+def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
+    """Randomized leaky ReLU: x if x > 0 else r * x.
+
+    In training r ~ U(lower, upper) is drawn per element from ``generator`` (the default
+    generator when None); in eval r = (lower + upper) / 2, as torch.
+
+    Raises:
+        ValueError: when lower > upper.
+
+    >>> import fastnn.functional as F
+    >>> F.rrelu([-3.0, 1.0], 0.25, 0.75).numpy()
+    array([-1.5,  1. ], dtype=float32)
+    """
+    lo, hi = _real(lower, "rrelu lower"), _real(upper, "rrelu upper")
+    if lo > hi:
+        raise ValueError(f"rrelu: lower must be <= upper, got lower={lo}, upper={hi}.")
+    x = _input(x, "rrelu")
+    if not training:
+        return A.LeakyReLU.apply(x, negative_slope=(lo + hi) / 2, inplace=bool(inplace))
+    gen = _random.resolve(generator)
+    dt = x.data.dtype
+    slopes = gen.numpy.random(x.shape, dtype=dt)
+    slopes *= dt.type(hi - lo)
+    slopes += dt.type(lo)
+    return A.RReLU.apply(x, slopes, inplace=bool(inplace))
+
+
+def crelu(x, dim=1):
+    """Concatenated ReLU: concat(relu(x), relu(-x)) along ``dim`` (doubling its size).
+
+    >>> import fastnn.functional as F
+    >>> F.crelu([[1.0, -2.0]]).numpy()
+    array([[1., 0., 0., 2.]], dtype=float32)
+    """
+    x = _input(x, "crelu")
+    if x.ndim == 0:
+        raise ValueError("crelu: expected an input with at least 1 dimension, got a scalar.")
+    return A.CReLU.apply(x, dim=_dim(dim, x.ndim, "crelu"))
+
+
+def srelu(x, t_left, a_left, t_right, a_right):
+    """S-shaped ReLU with learnable per-channel (dim 1) thresholds and slopes.
+
+    y = t_right + a_right (x - t_right)  for x >= t_right
+    y = x                               for t_left < x < t_right
+    y = t_left + a_left (x - t_left)     for x <= t_left
+
+    Args:
+        x: input (N, C, ...). t_left, a_left, t_right, a_right: size 1 or C each.
+
+    Raises:
+        ValueError: when a parameter's size is neither 1 nor the number of channels.
+
+    >>> import fastnn.functional as F
+    >>> F.srelu([[-2.0, 0.5, 3.0]], 0.0, 0.1, 1.0, 2.0).numpy()
+    array([[-0.2,  0.5,  5. ]], dtype=float32)
+    """
+    x = _input(x, "srelu")
+    c = _channels(x)
+    ps = []
+    for name, p in (("t_left", t_left), ("a_left", a_left), ("t_right", t_right), ("a_right", a_right)):
+        p = _param(p, x, f"srelu {name}")
+        if p.ndim > 1 or p.size not in (1, c):
+            raise ValueError(f"srelu: {name} must have 1 or {c} elements (channels = dim 1 of "
+                             f"input shape {x.shape}), got shape {p.shape}.")
+        ps.append(p)
+    return A.SReLU.apply(x, *ps)
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1).
+
+    >>> import fastnn.functional as F
+    >>> F.elu([0.0, 2.0]).numpy()
+    array([0., 2.], dtype=float32)
+    """
+    a = _real(alpha, "elu alpha")
+    return A.ELU.apply(_input(x, "elu"), alpha=a, scale=1.0, input_scale=1.0, inplace=bool(inplace))
+
+
+def selu(x, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants (alpha≈1.6733, scale≈1.0507).
+
+    >>> import fastnn.functional as F
+    >>> F.selu([1.0]).numpy()
+    array([1.050701], dtype=float32)
+    """
+    return A.ELU.apply(_input(x, "selu"), alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                       input_scale=1.0, inplace=bool(inplace))
+
+
+def celu(x, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1).
+
+    Raises:
+        ValueError: when alpha is 0.
+
+    >>> import fastnn.functional as F
+    >>> F.celu([1.0], alpha=2.0).numpy()
+    array([1.], dtype=float32)
+    """
+    a = _real(alpha, "celu alpha")
+    if a == 0:
+        raise ValueError("celu: alpha must be non-zero (it divides x), got 0.")
+    return A.ELU.apply(_input(x, "celu"), alpha=a, scale=1.0, input_scale=1.0 / a,
+                       inplace=bool(inplace))
+
+
+def gelu(x, approximate="none"):
+    """x * Φ(x) (Φ: standard normal CDF); approximate='tanh' uses
+    0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))).
+
+    Raises:
+        ValueError: for approximate other than 'none' or 'tanh'.
+
+    >>> import fastnn.functional as F
+    >>> F.gelu([0.0, 10.0]).numpy()
+    array([ 0., 10.], dtype=float32)
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+    return A.GELU.apply(_input(x, "gelu"), approximate=approximate)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (swish).
+
+    >>> import fastnn.functional as F
+    >>> F.silu([0.0]).numpy()
+    array([0.], dtype=float32)
+    """
+    return A.SiLU.apply(_input(x, "silu"), inplace=bool(inplace))
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta; x itself where beta x > threshold.
+
+    Raises:
+        ValueError: when beta is 0.
+
+    >>> import fastnn.functional as F
+    >>> F.softplus([0.0, 30.0]).numpy()
+    array([ 0.6931472, 30.       ], dtype=float32)
+    """
+    b, t = _real(beta, "softplus beta"), _real(threshold, "softplus threshold")
+    if b == 0:
+        raise ValueError("softplus: beta must be non-zero (it divides the result), got 0.")
+    return A.Softplus.apply(_input(x, "softplus"), beta=b, threshold=t)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)).
+
+    >>> import fastnn.functional as F
+    >>> F.sigmoid([0.0]).numpy()
+    array([0.5], dtype=float32)
+    """
+    return A.Sigmoid.apply(_input(x, "sigmoid"))
+
+
+def tanh(x):
+    """Hyperbolic tangent.
+
+    >>> import fastnn.functional as F
+    >>> F.tanh([0.0]).numpy()
+    array([0.], dtype=float32)
+    """
+    return A.Tanh.apply(_input(x, "tanh"))
+
+
+def softmax(x, dim):
+    """exp(x) / sum(exp(x)) along ``dim``, computed stably (max subtracted first).
+
+    Raises:
+        ValueError: when dim is out of range.
+
+    >>> import fastnn.functional as F
+    >>> F.softmax([[1e4, 1e4]], dim=1).numpy()
+    array([[0.5, 0.5]], dtype=float32)
+    """
+    x = _input(x, "softmax")
+    return A.Softmax.apply(x, dim=_dim(dim, x.ndim, "softmax"))
+
+
+def log_softmax(x, dim):
+    """x - log(sum(exp(x))) along ``dim``, computed stably.
+
+    Raises:
+        ValueError: when dim is out of range.
+
+    >>> import fastnn.functional as F
+    >>> F.log_softmax([[0.0, 0.0]], dim=1).numpy()
+    array([[-0.6931472, -0.6931472]], dtype=float32)
+    """
+    x = _input(x, "log_softmax")
+    return A.LogSoftmax.apply(x, dim=_dim(dim, x.ndim, "log_softmax"))
+
+
+def maxout(x, pool_size, dim=-1):
+    """Max over consecutive groups of ``pool_size`` along ``dim`` (which shrinks by that factor).
+
+    The gradient goes to the first maximum of each group.
+
+    Raises:
+        ValueError: when pool_size is not a positive int or does not divide x.shape[dim].
+
+    >>> import fastnn.functional as F
+    >>> F.maxout([[1.0, 5.0, -2.0, -3.0]], 2).numpy()
+    array([[ 5., -2.]], dtype=float32)
+    """
+    x = _input(x, "maxout")
+    if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) or pool_size < 1:
+        raise ValueError(f"maxout: pool_size must be a positive int, got {pool_size!r}.")
+    if x.ndim == 0:
+        raise ValueError("maxout: expected an input with at least 1 dimension, got a scalar.")
+    d = _dim(dim, x.ndim, "maxout")
+    if x.shape[d] % pool_size:
+        raise ValueError(f"maxout: pool_size={pool_size} does not divide the size {x.shape[d]} of "
+                         f"dim {dim} (input shape {x.shape}).")
+    return A.Maxout.apply(x, pool_size=int(pool_size), dim=d)

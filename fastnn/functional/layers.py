@@ -1,6 +1,6 @@
 """Layer functions (same as torch.nn.functional)."""
 from ..autograd.linear import Linear as _Linear
-from ..tensor import as_tensor
+from ..tensor import Tensor, as_tensor
 
 __all__ = ["linear"]
 
@@ -18,16 +18,22 @@ def linear(x, weight, bias=None):
     >>> F.linear([[1.0, 2.0]], [[1.0, 1.0], [0.0, 1.0]], [0.5, 0.0]).numpy()
     array([[3.5, 2. ]], dtype=float32)
     """
-    x, weight = as_tensor(x, "linear input"), as_tensor(weight, "linear weight")
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}.")
-    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has shape {x.shape} but weight has shape {weight.shape}; "
-                         f"expected input of shape (..., {weight.shape[1]}).")
+    # validation reads the arrays directly: this runs on every Linear call
+    if not isinstance(x, Tensor):
+        x = as_tensor(x, "linear input")
+    if not isinstance(weight, Tensor):
+        weight = as_tensor(weight, "linear weight")
+    xs, ws = x.data.shape, weight.data.shape
+    if len(ws) != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}.")
+    if not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: input has shape {xs} but weight has shape {ws}; "
+                         f"expected input of shape (..., {ws[1]}).")
     if bias is not None:
-        bias = as_tensor(bias, "linear bias")
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}.")
+        if not isinstance(bias, Tensor):
+            bias = as_tensor(bias, "linear bias")
+        if bias.data.shape != (ws[0],):
+            raise ValueError(f"linear: bias must have shape ({ws[0]},), got {bias.data.shape}.")
     if x.data.dtype.kind != "f":
-        raise TypeError(f"linear: input must be floating point, got dtype {x.dtype}.")
+        raise TypeError(f"linear: input must be floating point, got dtype {x.data.dtype}.")
     return _Linear.apply(x, weight, bias)

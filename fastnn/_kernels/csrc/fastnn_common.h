@@ -53,7 +53,7 @@ double erf(double);
 
 #ifdef _OPENMP
 #include <omp.h>
-#define FNN_PARFOR_SIMD _Pragma("omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(static)")
+#define FNN_PARFOR_SIMD _Pragma("omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(simd:static)")
 #define FNN_PARFOR _Pragma("omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static)")
 #define FNN_SIMD _Pragma("omp simd")
 #define FNN_SIMD_MAX(v) FNN_PRAGMA_(omp simd reduction(max:v))

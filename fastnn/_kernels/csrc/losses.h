@@ -4,7 +4,7 @@
  * scalar expressions of v (prediction / input), y (target) and d = v - y, with the
  * parameter a (beta, delta, ...) cast to T. GRAD is dLOSS/dv. losses_impl.h
  * generates, per dtype, three loops for every row:
- *   name_sum   total of the losses (double accumulator), gradient * gscale optional
+ *   name_sum   total of the losses (float blocks added in double), gradient * gscale optional
  *   name_elem  one loss per element, gradient optional (reduction='none')
  *   name_rows  one sum per row of `cols` elements (Keras: last axis reduced),
  *              gradient * gscale optional
@@ -20,12 +20,14 @@
 #include "fastnn_common.h"
 
 #ifdef _OPENMP
-#define FNN_LOSS_PARFOR_SIMD_SUM(v) _Pragma(FNN_STR(omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(static) reduction(+:v)))
 #define FNN_LOSS_PARFOR_RED(r) _Pragma(FNN_STR(omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static) r))
 #else
-#define FNN_LOSS_PARFOR_SIMD_SUM(v) _Pragma(FNN_STR(omp simd reduction(+:v)))
 #define FNN_LOSS_PARFOR_RED(r)
 #endif
+/* The sum loops add float blocks of this many elements into a double: accurate
+ * totals, and no double accumulator inside a float SIMD loop (GCC 12 miscompiles
+ * `omp simd reduction` of a double fed by float vector-math calls). */
+#define FNN_LOSS_BLOCK 4096
 #define FNN_STR_(x) #x
 #define FNN_STR(x) FNN_STR_(x)
 
@@ -120,7 +122,6 @@ typedef void (*fnn_pw_rows_f64)(const double *, const double *, ptrdiff_t, ptrdi
 
 #define FNN_LNAME(name, l, g) #name,
 static const char *fnn_pw_names[] = {FNN_POINTWISE_LOSSES(FNN_LNAME) NULL};
-#define FNN_LPTR(name, l, g, kind, sfx) name##_##kind##_##sfx,
 #define FNN_LSUM32(name, l, g) name##_sum_f32,
 #define FNN_LSUM64(name, l, g) name##_sum_f64,
 #define FNN_LELEM32(name, l, g) name##_elem_f32,

@@ -22,9 +22,15 @@ static void FNN_CAT(fnn_softmax, SFX)(const T *x, T *y, ptrdiff_t rows, ptrdiff_
         if (m == (T)INFINITY || m == -(T)INFINITY) m = 0; /* inf rows: NaN via inf-inf */ \
         T s = 0;                                                                    \
         if (log_out) {                                                              \
-            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) s += EXP(xr[i] - m);  \
-            const T shift = m + LOG(s);                                             \
-            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) yr[i] = xr[i] - shift;       \
+            /* store x - m first: -ffast-math would fold x - m - ls into          \
+             * x - (m + ls), which rounds away ls at |m| ~ 1e4 in float32 */      \
+            FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) {                     \
+                const T z = xr[i] - m;                                              \
+                yr[i] = z;                                                          \
+                s += EXP(z);                                                        \
+            }                                                                       \
+            const T ls = LOG(s);                                                    \
+            FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) yr[i] -= ls;                 \
         } else {                                                                    \
             FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) {                     \
                 const T e = EXP(xr[i] - m);                                         \

@@ -1,0 +1,29 @@
+"""Helpers shared by the benchmarks: the thread count, and torch as an optional twin.
+
+Both engines run on the same number of threads: ``FASTNN_BENCH_THREADS`` (default 2,
+the CI machine's core count).
+"""
+import os
+
+import fastnn._kernels as K
+
+THREADS = int(os.environ.get("FASTNN_BENCH_THREADS", "2"))
+
+try:
+    import torch
+except ImportError:  # torch twins are skipped (asv reports them as n/a)
+    torch = None
+
+
+def set_threads():
+    """fastnn and (where installed) torch on ``THREADS`` threads."""
+    K.set_num_threads(THREADS)
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+
+
+def torch_or_skip():
+    """The torch module; raises NotImplementedError (asv's "skip") when it is absent."""
+    if torch is None:
+        raise NotImplementedError("torch is not installed")
+    return torch

@@ -1,0 +1,107 @@
+"""Dropout kernels: a reproducible, thread-count independent mask fused with the apply.
+
+A call is identified by a key ``(seed, counter)`` (from ``Generator.next_key()``);
+:func:`mask_keys` turns it into two 32-bit words, and element ``i`` is kept when
+``hash32(i; k0, k1) >= keep_threshold(p)``. Masks are uint8 (one byte per element or
+per channel); backward reuses them.
+
+NumPy twin (test oracle): :mod:`.reference_dropout`.
+"""
+import numpy as np
+
+from .elementwise import contiguous
+from .jit import numba_kernel, float_signatures
+
+__all__ = ["mask_keys", "keep_threshold", "dropout_fwd", "dropout_bwd", "dropout_mask",
+           "channel_apply"]
+
+# Numba's parallel build only from this many elements up. A launch on the workqueue
+# threading layer (the one jit.py selects, for fork safety) costs ~60-70 us here,
+# against ~4 us on Numba's OpenMP layer, and the serial hash-and-apply runs at
+# ~0.3 ns/element, so two threads pay off only on arrays of about a million elements.
+PARALLEL_MIN = 1 << 20
+
+_M64 = (1 << 64) - 1
+_M32 = (1 << 32) - 1
+_NB = "fastnn._kernels._nb_dropout"
+
+_fwd = numba_kernel(_NB, "dropout_fwd", float_signatures(
+    "void(T[::1], T[::1], uint8[::1], uint32, uint32, uint32, T, T, T)"))
+_bwd = numba_kernel(_NB, "dropout_bwd", float_signatures("void(T[::1], uint8[::1], T[::1], T)"))
+_mask = numba_kernel(_NB, "dropout_mask", ["void(uint8[::1], uint32, uint32, uint32)"])
+_chan = numba_kernel(_NB, "channel_apply", float_signatures(
+    "void(T[::1], uint8[::1], T[::1], int64, T, T, T)"))
+
+
+def _work(n):
+    """Work size handed to NumbaKernel: 0 (serial) below PARALLEL_MIN."""
+    return n if n >= PARALLEL_MIN else 0
+
+
+def _splitmix64(z):
+    z = (z + 0x9E3779B97F4A7C15) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def mask_keys(seed, counter):
+    """The two 32-bit hash keys of the call ``(seed, counter)``, as np.uint32."""
+    k = _splitmix64(_splitmix64(seed & _M64) ^ (counter & _M64))
+    return np.uint32(k & _M32), np.uint32(k >> 32)
+
+
+def keep_threshold(p):
+    """Unit i is kept when hash32(i) >= this; P(keep) = 1 - round(p * 2**32) / 2**32."""
+    return np.uint32(min(int(round(p * 4294967296.0)), _M32))
+
+
+def dropout_fwd(x, key, thr, s, c1=0.0, c0=0.0, out=None):
+    """One pass: out = x * (keep ? s : 0) + (keep ? c1 : c0) and the uint8 keep mask.
+
+    Args:
+        x: float32/float64 array. key: (k0, k1) from mask_keys. thr: keep_threshold(p).
+        s, c1, c0: scale and the kept/dropped offsets (0 for plain dropout).
+        out: C-contiguous output of x's shape and dtype (may be x itself).
+
+    Returns:
+        (out, mask): mask is uint8 of x's shape, 1 where kept.
+    """
+    x = contiguous(x)
+    t = x.dtype.type
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    mask = np.empty(x.shape, np.uint8)
+    _fwd(_work(x.size), x.reshape(-1), out.reshape(-1), mask.reshape(-1), key[0], key[1], thr,
+         t(s), t(c1), t(c0))
+    return out, mask
+
+
+def dropout_bwd(g, mask, s, out=None):
+    """grad_in = g * (mask ? s : 0)."""
+    g = contiguous(g)
+    if out is None:
+        out = np.empty(g.shape, g.dtype)
+    _bwd(_work(g.size), g.reshape(-1), mask.reshape(-1), out.reshape(-1), g.dtype.type(s))
+    return out
+
+
+def dropout_mask(n, key, thr):
+    """uint8 keep mask of ``n`` units (the decisions dropout_fwd makes for elements 0..n-1)."""
+    mask = np.empty(n, np.uint8)
+    _mask(_work(n), mask, key[0], key[1], thr)
+    return mask
+
+
+def channel_apply(x, mask, s, c1=0.0, c0=0.0, out=None):
+    """Per-row affine: x viewed as (mask.size, -1); row r gets x * (m ? s : 0) + (m ? c1 : c0).
+
+    Used by channel dropout (forward) and its backward (with c1 = c0 = 0).
+    """
+    x = contiguous(x)
+    t = x.dtype.type
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    _chan(_work(x.size), x.reshape(-1), mask, out.reshape(-1), x.size // max(mask.size, 1),
+          t(s), t(c1), t(c0))
+    return out

@@ -1,0 +1,283 @@
+"""Activation Functions: forward and backward side by side, each a call into the
+kernel layer (fastnn._kernels.elementwise / .activations).
+
+What backward keeps (the smaller of input/output, or what the derivative needs):
+  output y:  relu, leaky_relu (slope >= 0), hardtanh/relu6, elu/selu/celu (alpha >= 0),
+             sigmoid, tanh, softmax, log_softmax — these also work in place.
+  input x:   gelu, silu, softplus, prelu, srelu, crelu; leaky_relu/elu otherwise.
+  other:     rrelu (training) keeps its slopes, maxout the int32 argmax of each group.
+
+In-place forwards write into the input's buffer and return it; whatever backward
+needs from the old input is copied before it is overwritten. Backward never writes
+into its incoming grad.
+"""
+import numpy as np
+
+from .._kernels import activations as KA
+from .._kernels import elementwise as KE
+from .function import Function
+
+__all__ = ["ReLU", "LeakyReLU", "Hardtanh", "ELU", "GELU", "SiLU", "Softplus", "Sigmoid",
+           "Tanh", "RReLU", "Softmax", "LogSoftmax", "PReLU", "SReLU", "CReLU", "Maxout"]
+
+
+def _target(x, inplace):
+    """``out=`` for a kernel: x itself when it can be written in place."""
+    if inplace and x.flags.c_contiguous and x.flags.writeable:
+        return x
+    return None
+
+
+def _settle(x, y, inplace):
+    """Finish an in-place op whose kernel could not write into x directly."""
+    if inplace and y is not x:
+        np.copyto(x, y)
+        return x
+    return y
+
+
+def _recording(ctx):
+    """True when apply() will keep this ctx for backward (a graph is being built)."""
+    try:
+        ctx.needs_input_grad
+    except AttributeError:
+        return False
+    return True
+
+
+def _keep_input(ctx, x, inplace):
+    """x for backward: a copy when an in-place forward is about to overwrite it."""
+    return x.copy() if inplace and _recording(ctx) else x
+
+
+def _g(g, like):
+    return g if g.dtype == like.dtype else g.astype(like.dtype)
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x, inplace=False):
+        y = _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KE.relu_bwd(y, _g(g, y))
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01, inplace=False):
+        ctx.slope = negative_slope
+        keep_x = negative_slope < 0   # then the sign of y does not tell the sign of x
+        saved = _keep_input(ctx, x, inplace) if keep_x else None
+        y = _settle(x, KE.leaky_relu_fwd(x, negative_slope, out=_target(x, inplace)), inplace)
+        ctx.save_for_backward(saved if keep_x else y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        u, = ctx.saved_tensors
+        return KE.leaky_relu_bwd(u, _g(g, u), ctx.slope)
+
+
+class Hardtanh(Function):
+    """Clamp to [min_val, max_val]; relu6 is Hardtanh(0, 6). Gradient 0 at the bounds."""
+
+    @staticmethod
+    def forward(ctx, x, min_val=-1.0, max_val=1.0, inplace=False):
+        ctx.lo, ctx.hi = min_val, max_val
+        y = _settle(x, KE.hardtanh_fwd(x, min_val, max_val, out=_target(x, inplace)), inplace)
+        ctx.save_for_backward(y)   # y <= lo iff x <= lo, y >= hi iff x >= hi
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KE.hardtanh_bwd(y, _g(g, y), ctx.lo, ctx.hi)
+
+
+class ELU(Function):
+    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)): elu, selu, celu."""
+
+    @staticmethod
+    def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0, inplace=False):
+        ctx.params = (alpha, scale, input_scale)
+        ctx.from_y = alpha >= 0
+        saved = None if ctx.from_y else _keep_input(ctx, x, inplace)
+        y = _settle(x, KE.elu_fwd(x, alpha, scale, input_scale, out=_target(x, inplace)), inplace)
+        ctx.save_for_backward(y if ctx.from_y else saved)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        u, = ctx.saved_tensors
+        k = KE.elu_bwd if ctx.from_y else KE.elu_bwd_x
+        return k(u, _g(g, u), *ctx.params)
+
+
+class GELU(Function):
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        ctx.tanh = approximate == "tanh"
+        ctx.save_for_backward(x)
+        return (KE.gelu_tanh_fwd if ctx.tanh else KE.gelu_fwd)(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return (KE.gelu_tanh_bwd if ctx.tanh else KE.gelu_bwd)(x, _g(g, x))
+
+
+class SiLU(Function):
+    @staticmethod
+    def forward(ctx, x, inplace=False):
+        ctx.save_for_backward(_keep_input(ctx, x, inplace))
+        return _settle(x, KE.silu_fwd(x, out=_target(x, inplace)), inplace)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return KE.silu_bwd(x, _g(g, x))
+
+
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        ctx.params = (beta, threshold)
+        ctx.save_for_backward(x)
+        return KE.softplus_fwd(x, beta, threshold)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return KE.softplus_bwd(x, _g(g, x), *ctx.params)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = KE.sigmoid_fwd(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KE.sigmoid_bwd(y, _g(g, y))
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = KE.tanh_fwd(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KE.tanh_bwd(y, _g(g, y))
+
+
+class RReLU(Function):
+    """Training-mode rrelu: x if x > 0 else r * x with r ~ U(lower, upper) per element.
+
+    ``slopes`` (drawn by the caller) becomes the noise backward multiplies by.
+    """
+
+    @staticmethod
+    def forward(ctx, x, slopes, inplace=False):
+        x = KE.contiguous(x) if not inplace else x
+        noise = KE.rrelu_noise(x, slopes, out=slopes)   # r where x <= 0, else 1
+        ctx.save_for_backward(noise)
+        return _settle(x, KE.mul(x, noise, out=_target(x, inplace)), inplace)
+
+    @staticmethod
+    def backward(ctx, g):
+        noise, = ctx.saved_tensors
+        return KE.mul(noise, _g(g, noise)), None
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim=-1):
+        y = KA.softmax_fwd(x, dim)
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KA.softmax_bwd(y, _g(g, y), ctx.dim)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim=-1):
+        y = KA.log_softmax_fwd(x, dim)
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        return KA.log_softmax_bwd(y, _g(g, y), ctx.dim)
+
+
+class PReLU(Function):
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.save_for_backward(x, weight)
+        return KA.prelu_fwd(x, weight)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx, gw = KA.prelu_bwd(x, w, _g(g, x))
+        need = ctx.needs_input_grad
+        return (gx if need[0] else None), (gw if need[1] else None)
+
+
+class SReLU(Function):
+    @staticmethod
+    def forward(ctx, x, t_left, a_left, t_right, a_right):
+        ctx.save_for_backward(x, t_left, a_left, t_right, a_right)
+        return KA.srelu_fwd(x, t_left, a_left, t_right, a_right)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, *params = ctx.saved_tensors
+        grads = KA.srelu_bwd(x, *params, _g(g, x))
+        return tuple(gi if need else None for gi, need in zip(grads, ctx.needs_input_grad))
+
+
+class CReLU(Function):
+    @staticmethod
+    def forward(ctx, x, dim=1):
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        return KA.crelu_fwd(x, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return KA.crelu_bwd(x, _g(g, x), ctx.dim)
+
+
+class Maxout(Function):
+    @staticmethod
+    def forward(ctx, x, pool_size, dim=-1):
+        y, idx = KA.maxout_fwd(x, pool_size, dim)
+        ctx.shape, ctx.pool_size, ctx.dim = x.shape, pool_size, dim
+        ctx.save_for_backward(idx)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, = ctx.saved_tensors
+        return KA.maxout_bwd(idx, g, ctx.shape, ctx.pool_size, ctx.dim)
