@@ -9,6 +9,7 @@ import pytest
 import fastnn as fn
 import fastnn.functional as F
 from fastnn._kernels import dropout as K
+from fastnn._kernels import threads
 from fastnn._kernels import reference_dropout as R
 from fastnn.random import Generator
 
@@ -100,7 +101,7 @@ def test_distinct_calls_and_seeds_give_independent_masks():
 
 # --- reproducibility ------------------------------------------------------------------------
 def test_same_seed_same_mask_with_1_and_2_threads(fastnn_threads):
-    n = K.PARALLEL_MIN + 3 * 65536 + 12345     # large enough for the parallel build
+    n = threads.NUMBA_SERIAL_BELOW + 3 * 65536 + 12345     # large enough for the parallel build
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
     outs = []
     for nt in (1, 2):
@@ -299,7 +300,7 @@ def test_small_batch_runs_serially_and_keeps_a_byte_mask():
     y = F.dropout(x, 0.5, generator=1)
     mask = y.grad_fn.mask
     assert mask.dtype == np.uint8 and mask.shape == x.shape
-    assert K._work(x.size) == 0        # no thread launch for a small call
+    assert threads.threads_for(x.size, threads.NUMBA_SERIAL_BELOW) == 1   # no thread launch
 
 
 # --- torch semantics (deterministic comparisons) ---------------------------------------------

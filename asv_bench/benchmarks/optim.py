@@ -37,7 +37,7 @@ TORCH_FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
 
 def _torch_variant(kind):
     """Method-level setup: skip (asv: n/a) where torch or this variant is absent."""
-    def setup(self, name):
+    def setup(name):  # asv calls a benchmark's own setup with the params only
         torch_or_skip()
         if kind == "fused" and OPTIMIZERS[name][0] not in TORCH_FUSED:
             raise NotImplementedError(f"torch has no fused {name}")

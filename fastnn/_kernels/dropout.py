@@ -15,11 +15,6 @@ from .jit import numba_kernel, float_signatures
 __all__ = ["mask_keys", "keep_threshold", "dropout_fwd", "dropout_bwd", "dropout_mask",
            "channel_apply"]
 
-# Numba's parallel build only from this many elements up. A launch on the workqueue
-# threading layer (the one jit.py selects, for fork safety) costs ~60-70 us here,
-# against ~4 us on Numba's OpenMP layer, and the serial hash-and-apply runs at
-# ~0.3 ns/element, so two threads pay off only on arrays of about a million elements.
-PARALLEL_MIN = 1 << 20
 
 _M64 = (1 << 64) - 1
 _M32 = (1 << 32) - 1
@@ -32,10 +27,6 @@ _mask = numba_kernel(_NB, "dropout_mask", ["void(uint8[::1], uint32, uint32, uin
 _chan = numba_kernel(_NB, "channel_apply", float_signatures(
     "void(T[::1], uint8[::1], T[::1], int64, T, T, T)"))
 
-
-def _work(n):
-    """Work size handed to NumbaKernel: 0 (serial) below PARALLEL_MIN."""
-    return n if n >= PARALLEL_MIN else 0
 
 
 def _splitmix64(z):
@@ -72,7 +63,7 @@ def dropout_fwd(x, key, thr, s, c1=0.0, c0=0.0, out=None):
     if out is None:
         out = np.empty(x.shape, x.dtype)
     mask = np.empty(x.shape, np.uint8)
-    _fwd(_work(x.size), x.reshape(-1), out.reshape(-1), mask.reshape(-1), key[0], key[1], thr,
+    _fwd(x.size, x.reshape(-1), out.reshape(-1), mask.reshape(-1), key[0], key[1], thr,
          t(s), t(c1), t(c0))
     return out, mask
 
@@ -82,14 +73,14 @@ def dropout_bwd(g, mask, s, out=None):
     g = contiguous(g)
     if out is None:
         out = np.empty(g.shape, g.dtype)
-    _bwd(_work(g.size), g.reshape(-1), mask.reshape(-1), out.reshape(-1), g.dtype.type(s))
+    _bwd(g.size, g.reshape(-1), mask.reshape(-1), out.reshape(-1), g.dtype.type(s))
     return out
 
 
 def dropout_mask(n, key, thr):
     """uint8 keep mask of ``n`` units (the decisions dropout_fwd makes for elements 0..n-1)."""
     mask = np.empty(n, np.uint8)
-    _mask(_work(n), mask, key[0], key[1], thr)
+    _mask(n, mask, key[0], key[1], thr)
     return mask
 
 
@@ -102,6 +93,6 @@ def channel_apply(x, mask, s, c1=0.0, c0=0.0, out=None):
     t = x.dtype.type
     if out is None:
         out = np.empty(x.shape, x.dtype)
-    _chan(_work(x.size), x.reshape(-1), mask, out.reshape(-1), x.size // max(mask.size, 1),
+    _chan(x.size, x.reshape(-1), mask, out.reshape(-1), x.size // max(mask.size, 1),
           t(s), t(c1), t(c0))
     return out

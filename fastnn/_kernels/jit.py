@@ -85,7 +85,7 @@ class NumbaKernel:
         """Run over ``n`` elements of work; parallel when large and the pool is free."""
         if self._par is None:
             self._load()
-        nt = _threads.threads_for(n)
+        nt = _threads.threads_for(n, _threads.NUMBA_SERIAL_BELOW)
         if nt > 1:
             lock = _threads.numba_parallel_lock
             if lock.acquire(blocking=False):

@@ -16,13 +16,18 @@ The one place that decides parallelism. Rules, decided once:
 import os
 import threading
 
-__all__ = ["get_num_threads", "set_num_threads", "threads_for", "SERIAL_BELOW",
+__all__ = ["get_num_threads", "set_num_threads", "threads_for", "SERIAL_BELOW", "NUMBA_SERIAL_BELOW",
            "numba_parallel_lock", "in_forked_child"]
 
 # Below this many elements a kernel runs on the calling thread. Chosen by benchmark
-# (asv_bench/benchmarks/kernels.py, sizes sweep): waking an OpenMP team costs a few
-# microseconds, about the time of a 32k-element sigmoid on one core.
-SERIAL_BELOW = 1 << 15
+# (asv_bench/benchmarks/kernels.py, sizes sweep): in isolation a 2-thread C copy wins
+# from ~16-32k elements, but inside a training loop every hand-off also wakes a thread
+# that then competes with BLAS's workers; the MLP epoch (tests/test_mlp.py workload)
+# was fastest with 128x256 activations (32k) kept serial.
+SERIAL_BELOW = 1 << 16
+# Numba's parallel launch costs more (measured: a Numba relu goes parallel-faster only
+# from ~100k elements, the C loops from ~16-32k), so its kernels get their own bar.
+NUMBA_SERIAL_BELOW = 1 << 17
 
 
 def _cpu_count():
@@ -78,14 +83,14 @@ def set_num_threads(n):
     _num_threads = n
 
 
-def threads_for(n):
+def threads_for(n, serial_below=SERIAL_BELOW):
     """Threads to use for a kernel over ``n`` elements (1 means serial)."""
     global _parallel_used
-    if n < SERIAL_BELOW or _num_threads == 1 or _serial_only:
+    if n < serial_below or _num_threads == 1 or _serial_only:
         return 1
     _parallel_used = True
-    # at least SERIAL_BELOW/2 elements per thread, so mid-size calls use fewer threads
-    return min(_num_threads, max(2, n // (SERIAL_BELOW >> 1)))
+    # at least serial_below/2 elements per thread, so mid-size calls use fewer threads
+    return min(_num_threads, max(2, n // (serial_below >> 1)))
 
 
 def in_forked_child():

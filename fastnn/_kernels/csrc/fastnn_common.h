@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* glibc declares its vector math (libmvec) only under __FAST_MATH__, which GCC
  * leaves undefined with -fno-finite-math-only, the flag that keeps NaN semantics.
