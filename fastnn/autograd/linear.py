@@ -10,13 +10,18 @@ class Linear(Function):
     """y = x @ W.T + b for x of shape (..., in), W (out, in), b (out,) or None."""
 
     @staticmethod
-    def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
-        ctx.has_bias = b is not None
-        y = np.matmul(x, w.T)
+    def compute(x, w, b=None):
+        """The forward math alone (also the no-grad fast path of F.linear)."""
+        y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
         if b is not None:
             y += b
         return y
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = b is not None
+        return Linear.compute(x, w, b)
 
     @staticmethod
     def backward(ctx, g):

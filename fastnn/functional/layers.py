@@ -1,4 +1,5 @@
 """Layer functions (same as torch.nn.functional)."""
+from ..autograd import grad_mode
 from ..autograd.linear import Linear as _Linear
 from ..tensor import Tensor, as_tensor
 
@@ -36,4 +37,8 @@ def linear(x, weight, bias=None):
             raise ValueError(f"linear: bias must have shape ({ws[0]},), got {bias.data.shape}.")
     if x.data.dtype.kind != "f":
         raise TypeError(f"linear: input must be floating point, got dtype {x.data.dtype}.")
+    if not grad_mode._state.enabled or not (x.requires_grad or weight.requires_grad or
+                                            (bias is not None and bias.requires_grad)):
+        # nothing to record: skip the Function machinery (single-sample inference)
+        return Tensor._wrap(_Linear.compute(x.data, weight.data, None if bias is None else bias.data))
     return _Linear.apply(x, weight, bias)

@@ -8,6 +8,7 @@ default generator (``fn.manual_seed``).
 from .. import functional as F
 from ..functional.dropout import P_DEFAULT, drop_probability
 from ..random import resolve
+from ..tensor import Tensor
 from .module import Module
 
 __all__ = ["Dropout", "AlphaDropout", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"]
@@ -23,6 +24,8 @@ class _DropoutNd(Module):
         self.generator = None if generator is None else resolve(generator)
 
     def forward(self, x):
+        if not self.training and type(x) is Tensor:
+            return x      # eval: the identity, with no call (inference latency)
         return type(self)._fn(x, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self):

@@ -45,6 +45,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
+    # Parameters and sub-modules live in their ordered stores (for traversal and the
+    # state dict) and, mirrored, in the instance __dict__ so that `self.weight` is a
+    # plain attribute lookup on the hot path instead of a __getattr__ fallback.
     def __setattr__(self, name, value):
         d = self.__dict__
         if "_parameters" not in d:
@@ -52,11 +55,9 @@ class Module:
         params, modules = d["_parameters"], d["_modules"]
         if isinstance(value, Parameter):
             modules.pop(name, None)
-            d.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
-            d.pop(name, None)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -65,8 +66,7 @@ class Module:
             params[name] = None
         elif name in modules and value is None:
             modules[name] = None
-        else:
-            object.__setattr__(self, name, value)
+        d[name] = value
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -80,6 +80,7 @@ class Module:
         for store in (self._parameters, self._modules, self._buffers):
             if name in store:
                 del store[name]
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -91,11 +92,13 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}.")
         self._parameters[name] = param
+        self.__dict__[name] = param
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}.")
         self._modules[name] = module
+        self.__dict__[name] = module
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward().")
