@@ -28,52 +28,41 @@ def _block_key(k1, start):
     return uint32(k1 ^ uint32(uint32(start >> 32) * uint32(_GOLDEN32)))
 
 
-def _fwd_block_py(x, out, mask, base, k0, kb, thr, s, c1, c0):
-    z = s - s
+def _hash32_py(i, k0, kb):
+    """Two lowbias32 rounds of the element index: first keyed by k0, then by kb."""
     c1u = uint32(_C1)
     c2u = uint32(_C2)
     s15 = uint32(15)
     s16 = uint32(16)
+    h = uint32(i ^ k0)
+    h = uint32(h ^ (h >> s16))
+    h = uint32(h * c1u)
+    h = uint32(h ^ (h >> s15))
+    h = uint32(h * c2u)
+    h = uint32(h ^ (h >> s16))
+    h = uint32(h ^ kb)
+    h = uint32(h ^ (h >> s16))
+    h = uint32(h * c1u)
+    h = uint32(h ^ (h >> s15))
+    h = uint32(h * c2u)
+    return uint32(h ^ (h >> s16))
+
+
+def _fwd_block_py(x, out, mask, base, k0, kb, thr, s, c1, c0):
+    z = s - s
     for j in range(x.size):
-        h = uint32(uint32(base + uint32(j)) ^ k0)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h * c1u)
-        h = uint32(h ^ (h >> s15))
-        h = uint32(h * c2u)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h ^ kb)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h * c1u)
-        h = uint32(h ^ (h >> s15))
-        h = uint32(h * c2u)
-        h = uint32(h ^ (h >> s16))
-        keep = h >= thr
+        keep = _hash32(uint32(base + uint32(j)), k0, kb) >= thr
         mask[j] = keep
         # a multiply, not a select: NaN in a dropped unit stays NaN, as in torch
         out[j] = x[j] * (s if keep else z) + (c1 if keep else c0)
 
 
 def _mask_block_py(mask, base, k0, kb, thr):
-    c1u = uint32(_C1)
-    c2u = uint32(_C2)
-    s15 = uint32(15)
-    s16 = uint32(16)
     for j in range(mask.size):
-        h = uint32(uint32(base + uint32(j)) ^ k0)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h * c1u)
-        h = uint32(h ^ (h >> s15))
-        h = uint32(h * c2u)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h ^ kb)
-        h = uint32(h ^ (h >> s16))
-        h = uint32(h * c1u)
-        h = uint32(h ^ (h >> s15))
-        h = uint32(h * c2u)
-        h = uint32(h ^ (h >> s16))
-        mask[j] = h >= thr
+        mask[j] = _hash32(uint32(base + uint32(j)), k0, kb) >= thr
 
 
+_hash32 = _jit(_hash32_py, False)
 _block_key = _jit(_block_key, False)
 _fwd_block = _jit(_fwd_block_py, False)
 _mask_block = _jit(_mask_block_py, False)

@@ -3,28 +3,34 @@
 /* ---- pointwise losses: sum / elem / rows loops for every X row ---- */
 #define FNN_PW_BODY_DECL const T v = x[i], y = yt[i], d = v - y; (void)d;
 #define FNN_DEF_PW(name, LOSS, GRAD)                                                       \
+    /* sum of the loss over [lo, hi) in T, gradient (times gs) written when grad != NULL */ \
+    static inline T FNN_CAT(name##_block, SFX)(const T *x, const T *yt, T *grad,           \
+                                               ptrdiff_t lo, ptrdiff_t hi, T a, T gs) {     \
+        (void)a; (void)gs;                                                                 \
+        T bs = 0;                                                                          \
+        if (grad) {                                                                        \
+            FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                         \
+                FNN_PW_BODY_DECL                                                           \
+                bs += (LOSS);                                                              \
+                grad[i] = gs * (GRAD);                                                     \
+            }                                                                              \
+        } else {                                                                           \
+            FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                         \
+                FNN_PW_BODY_DECL                                                           \
+                bs += (LOSS);                                                              \
+            }                                                                              \
+        }                                                                                  \
+        return bs;                                                                         \
+    }                                                                                      \
     static double FNN_CAT(name##_sum, SFX)(const T *x, const T *yt, ptrdiff_t n, double p, \
                                            T *grad, double gscale, int nt) {               \
-        const T a = (T)p, gs = (T)gscale; (void)a;                                         \
+        const T a = (T)p, gs = (T)gscale;                                                  \
         const ptrdiff_t nb = (n + FNN_LOSS_BLOCK - 1) / FNN_LOSS_BLOCK;                    \
         double s = 0;                                                                      \
         FNN_LOSS_PARFOR_RED(reduction(+:s)) for (ptrdiff_t b = 0; b < nb; b++) {           \
             const ptrdiff_t lo = b * FNN_LOSS_BLOCK;                                       \
             const ptrdiff_t hi = lo + FNN_LOSS_BLOCK < n ? lo + FNN_LOSS_BLOCK : n;        \
-            T bs = 0;                                                                      \
-            if (grad) {                                                                    \
-                FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                     \
-                    FNN_PW_BODY_DECL                                                       \
-                    bs += (LOSS);                                                          \
-                    grad[i] = gs * (GRAD);                                                 \
-                }                                                                          \
-            } else {                                                                       \
-                FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                     \
-                    FNN_PW_BODY_DECL                                                       \
-                    bs += (LOSS);                                                          \
-                }                                                                          \
-            }                                                                              \
-            s += (double)bs;                                                               \
+            s += (double)FNN_CAT(name##_block, SFX)(x, yt, grad, lo, hi, a, gs);           \
         }                                                                                  \
         return s;                                                                          \
     }                                                                                      \
@@ -47,27 +53,14 @@
     static void FNN_CAT(name##_rows, SFX)(const T *xx, const T *yy, ptrdiff_t rows,        \
                                           ptrdiff_t cols, double p, T *out, T *gg,         \
                                           double gscale, int nt) {                         \
-        const T a = (T)p, gs = (T)gscale; (void)a;                                         \
+        const T a = (T)p, gs = (T)gscale;                                                  \
         FNN_PARFOR for (ptrdiff_t r = 0; r < rows; r++) {                                  \
             const T *x = xx + r * cols, *yt = yy + r * cols;                               \
             T *grad = gg ? gg + r * cols : NULL;                                           \
             double s = 0;                                                                  \
             for (ptrdiff_t lo = 0; lo < cols; lo += FNN_LOSS_BLOCK) {                      \
                 const ptrdiff_t hi = lo + FNN_LOSS_BLOCK < cols ? lo + FNN_LOSS_BLOCK : cols; \
-                T bs = 0;                                                                  \
-                if (grad) {                                                                \
-                    FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                 \
-                        FNN_PW_BODY_DECL                                                   \
-                        bs += (LOSS);                                                      \
-                        grad[i] = gs * (GRAD);                                             \
-                    }                                                                      \
-                } else {                                                                   \
-                    FNN_SIMD_SUM(bs) for (ptrdiff_t i = lo; i < hi; i++) {                 \
-                        FNN_PW_BODY_DECL                                                   \
-                        bs += (LOSS);                                                      \
-                    }                                                                      \
-                }                                                                          \
-                s += (double)bs;                                                           \
+                s += (double)FNN_CAT(name##_block, SFX)(x, yt, grad, lo, hi, a, gs);       \
             }                                                                              \
             out[r] = (T)s;                                                                 \
         }                                                                                  \
