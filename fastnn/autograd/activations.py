@@ -202,31 +202,24 @@ class RReLU(Function):
 
 
 class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        y = KA.softmax_fwd(x, dim)
+    """softmax along dim; LogSoftmax is the same op with the log kernels. Both save y."""
+    kernels = (KA.softmax_fwd, KA.softmax_bwd)
+
+    @classmethod
+    def forward(cls, ctx, x, dim=-1):
+        y = cls.kernels[0](x, dim)
         ctx.dim = dim
         ctx.save_for_backward(y)
         return y
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         y, = ctx.saved_tensors
-        return KA.softmax_bwd(y, _g(g, y), ctx.dim)
+        return cls.kernels[1](y, _g(g, y), ctx.dim)
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        y = KA.log_softmax_fwd(x, dim)
-        ctx.dim = dim
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        return KA.log_softmax_bwd(y, _g(g, y), ctx.dim)
+class LogSoftmax(Softmax):
+    kernels = (KA.log_softmax_fwd, KA.log_softmax_bwd)
 
 
 class PReLU(Function):
