@@ -28,80 +28,9 @@ def run_warmup():
 
 def run_demo(epochs=None, seed=0):
     """What ``python -m fastnn demo`` runs: the Keras-style digits demo
-    (:func:`fastnn.demo.run_demo`), or, while a module it needs is not there yet,
-    the kernel-level demo below."""
-    try:
-        from . import datasets, demo, layers, models  # noqa: F401
-    except ModuleNotFoundError as e:
-        if not (e.name or "").startswith("fastnn."):
-            raise
-        print(f"({e.name} is not there yet: running the kernel-level demo)", file=sys.stderr)
-        return _kernel_demo(epochs=epochs or 30, seed=seed)
-    kwargs = {} if epochs is None else {"epochs": epochs}
-    demo.run_demo(seed=seed, **kwargs)
-    return 0
-
-
-def _load_digits_split(seed, test_fraction=0.2):
-    """Shipped digits as flat float32 rows, split into train/test by a seeded shuffle."""
-    import numpy as np
-    from .datasets import load_digits
-    x, y = load_digits()
-    x = x.reshape(len(x), -1)
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_test = int(len(x) * test_fraction)
-    test, train = order[:n_test], order[n_test:]
-    return x[train], y[train], x[test], y[test]
-
-
-def _kernel_demo(epochs, seed, hidden=64, lr=0.1, momentum=0.9, batch_size=32):
-    """A one-hidden-layer tanh network on the digits, trained with hand-written
-    backprop over fastnn's compiled kernels (tanh_fwd/tanh_bwd) and SGD with momentum."""
-    import numpy as np
-    from ._kernels import elementwise as E
-    x_train, y_train, x_test, y_test = _load_digits_split(seed)
-    rng = np.random.default_rng(seed)
-    d, k = x_train.shape[1], 10
-    params = {
-        "w1": (rng.standard_normal((d, hidden)) / np.sqrt(d)).astype(np.float32),
-        "b1": np.zeros(hidden, np.float32),
-        "w2": (rng.standard_normal((hidden, k)) / np.sqrt(hidden)).astype(np.float32),
-        "b2": np.zeros(k, np.float32),
-    }
-    velocity = {name: np.zeros_like(p) for name, p in params.items()}
-
-    def forward(x):
-        h = E.tanh_fwd(x @ params["w1"] + params["b1"])
-        logits = h @ params["w2"] + params["b2"]
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        return h, p
-
-    print(f"kernel demo: {len(x_train)} training digits, 64-{hidden}-10 tanh network")
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(x_train))
-        total = 0.0
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            x, y = x_train[idx], y_train[idx]
-            h, p = forward(x)
-            total += -np.log(p[np.arange(len(y)), y] + 1e-12).sum()
-            dlogits = p
-            dlogits[np.arange(len(y)), y] -= 1
-            dlogits /= len(y)
-            dh = E.tanh_bwd(h, dlogits @ params["w2"].T)
-            grads = {"w2": h.T @ dlogits, "b2": dlogits.sum(0),
-                     "w1": x.T @ dh, "b1": dh.sum(0)}
-            for name, g in grads.items():
-                velocity[name] = momentum * velocity[name] - lr * g
-                params[name] += velocity[name]
-        if epoch == 1 or epoch % 5 == 0 or epoch == epochs:
-            acc = (forward(x_train)[1].argmax(1) == y_train).mean()
-            print(f"epoch {epoch:3d}/{epochs}  loss {total / len(order):.4f}  "
-                  f"train accuracy {acc:.4f}", flush=True)
-    acc = (forward(x_test)[1].argmax(1) == y_test).mean()
-    print(f"test accuracy: {acc:.4f} ({len(x_test)} held-out digits)")
+    (:func:`fastnn.demo.run_demo`)."""
+    from .demo import run_demo as _run
+    _run(seed=seed, **({} if epochs is None else {"epochs": epochs}))
     return 0
 
 
