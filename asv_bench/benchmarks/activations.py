@@ -35,12 +35,13 @@ def needs_torch(method):
 class Elementwise4M:
     params = ELEMENTWISE
     param_names = ["activation"]
+    shape, scale, kw = (N,), 1.0, {}
 
     def setup(self, name):
         set_threads()
         rng = np.random.default_rng(0)
-        self.x = rng.standard_normal(N).astype(np.float32)
-        self.g = rng.standard_normal(N).astype(np.float32)
+        self.x = (self.scale * rng.standard_normal(self.shape)).astype(np.float32)
+        self.g = rng.standard_normal(self.shape).astype(np.float32)
         self.f = getattr(F, name)
         self.xg = fn.Tensor(self.x.copy(), requires_grad=True)
         self.time_fwd_fastnn(name)
@@ -52,20 +53,20 @@ class Elementwise4M:
             self.tg = torch.from_numpy(self.g)
 
     def time_fwd_fastnn(self, name):
-        self.f(self.x)
+        self.f(self.x, **self.kw)
 
     @needs_torch
     def time_fwd_torch(self, name):
-        self.tf(self.tx)
+        self.tf(self.tx, **self.kw)
 
     def time_fwd_bwd_fastnn(self, name):
         self.xg.grad = None
-        self.f(self.xg).backward(self.g)
+        self.f(self.xg, **self.kw).backward(self.g)
 
     @needs_torch
     def time_fwd_bwd_torch(self, name):
         self.txg.grad = None
-        self.tf(self.txg).backward(self.tg)
+        self.tf(self.txg, **self.kw).backward(self.tg)
 
 
 class MemoryCopy4M:
@@ -82,40 +83,10 @@ class MemoryCopy4M:
         E.copy(self.x, out=self.out)
 
 
-class Softmax4096x1000:
+class Softmax4096x1000(Elementwise4M):
     params = ["softmax", "log_softmax"]
     param_names = ["op"]
-
-    def setup(self, name):
-        set_threads()
-        rng = np.random.default_rng(0)
-        self.x = (3 * rng.standard_normal((4096, 1000))).astype(np.float32)
-        self.g = rng.standard_normal((4096, 1000)).astype(np.float32)
-        self.f = getattr(F, name)
-        self.xg = fn.Tensor(self.x.copy(), requires_grad=True)
-        self.time_fwd_fastnn(name)
-        self.time_fwd_bwd_fastnn(name)
-        if torch is not None:
-            self.tf = getattr(torch.nn.functional, name)
-            self.tx = torch.from_numpy(self.x)
-            self.txg = torch.from_numpy(self.x.copy()).requires_grad_(True)
-            self.tg = torch.from_numpy(self.g)
-
-    def time_fwd_fastnn(self, name):
-        self.f(self.x, dim=-1)
-
-    @needs_torch
-    def time_fwd_torch(self, name):
-        self.tf(self.tx, dim=-1)
-
-    def time_fwd_bwd_fastnn(self, name):
-        self.xg.grad = None
-        self.f(self.xg, dim=-1).backward(self.g)
-
-    @needs_torch
-    def time_fwd_bwd_torch(self, name):
-        self.txg.grad = None
-        self.tf(self.txg, dim=-1).backward(self.tg)
+    shape, scale, kw = (4096, 1000), 3.0, {"dim": -1}
 
 
 class SmallRelu:
