@@ -1,6 +1,8 @@
 """Run the asv benchmarks' fastnn and torch methods interleaved in one process and print
 medians and ratios (fastnn / torch), for quoting numbers on a shared, noisy machine:
-both engines see the same load because their calls alternate.
+both engines see the same load because their samples alternate. As in asv, a
+sample repeats a short call (``number`` times, about 2 ms in all), so caches stay
+as warm as in repeated use.
 
     python asv_bench/side_by_side.py [module-regex] [--reps N] [--seconds S]
 
@@ -33,12 +35,24 @@ def _instances(cls):
         yield combo, cls()
 
 
+SAMPLE = 2e-3   # seconds per timed sample: short calls are repeated, as asv's `number`
+
+
 def _time(f, args, reps, seconds):
+    """(samples, calls per sample) for f: each sample lasts about SAMPLE seconds."""
     f(*args)                                    # warm
     t = time.perf_counter()
     f(*args)
-    once = time.perf_counter() - t
-    return max(3, min(reps, int(seconds / max(once, 1e-7))))
+    once = max(time.perf_counter() - t, 1e-7)
+    number = max(1, int(SAMPLE / once))
+    return max(3, min(reps, int(seconds / (once * number)))), number
+
+
+def _sample(f, args, number):
+    t = time.perf_counter()
+    for _ in range(number):
+        f(*args)
+    return (time.perf_counter() - t) / number
 
 
 def run_class(cls, reps, seconds):
@@ -65,14 +79,13 @@ def run_class(cls, reps, seconds):
                     setup = getattr(s, "setup", None)
                     if setup is not None:
                         setup(*combo)
-                n = _time(fa, combo, reps, seconds / 2)
+                n, number = _time(fa, combo, reps, seconds / 2)
             except NotImplementedError:
                 continue
             tf, tt = [], []
-            for _ in range(n):
-                t0 = time.perf_counter(); fa(*combo); t1 = time.perf_counter()
-                ta(*combo); t2 = time.perf_counter()
-                tf.append(t1 - t0); tt.append(t2 - t1)
+            for _ in range(n):      # alternate samples, so both engines see the same load
+                tf.append(_sample(fa, combo, number))
+                tt.append(_sample(ta, combo, number))
             mf, mt = np.median(tf), np.median(tt)
             label = f"{cls.__name__}.{fm[5:-7]}" + (f"{list(combo)}" if combo else "")
             print(f"{label:58s} fastnn {mf * 1e3:9.4f} ms  {tm[5:]:>22s} {mt * 1e3:9.4f} ms"

@@ -11,7 +11,7 @@ from . import activations as _activations
 from . import functional as F
 from .nn.module import Module, Parameter
 from .random import resolve
-from .tensor import as_tensor
+from .tensor import as_tensor, empty_aligned
 
 __all__ = ["Layer", "Dense", "Flatten", "Dropout", "Activation", "LAYERS"]
 
@@ -89,8 +89,15 @@ class Dense(Layer):
         limit = math.sqrt(6.0 / (fan_in + self.units))
         g = resolve(self._generator).numpy
         # stored as (units, in): the layout F.linear multiplies without a transpose copy
-        self.weight = Parameter(g.uniform(-limit, limit, (self.units, fan_in)).astype(np.float32))
-        self.bias = Parameter(np.zeros(self.units, np.float32)) if self.use_bias else None
+        w = empty_aligned((self.units, fan_in), np.float32)
+        w[...] = g.uniform(-limit, limit, (self.units, fan_in))
+        self.weight = Parameter(w)
+        if self.use_bias:
+            b = empty_aligned(self.units, np.float32)
+            b[...] = 0
+            self.bias = Parameter(b)
+        else:
+            self.bias = None
         self.built = True
 
     def forward(self, x):

@@ -19,9 +19,27 @@ import numpy as np
 from .autograd import function as _function
 from .autograd import tensor_ops as ops
 
-__all__ = ["Tensor", "tensor", "as_tensor", "as_array"]
+__all__ = ["Tensor", "tensor", "as_tensor", "as_array", "empty_aligned"]
 
 _DEFAULT_FLOAT = np.float32
+
+
+def empty_aligned(shape, dtype=np.float32, align=64):
+    """``np.empty`` whose data starts on an ``align``-byte boundary.
+
+    Layer weights use it: NumPy's allocator aligns to 16 bytes only, and a weight
+    row read with vector loads that straddle cache lines runs ~15% slower in the
+    small-batch linear kernel.
+
+    >>> empty_aligned((3, 5)).ctypes.data % 64
+    0
+    """
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    buf = np.empty(nbytes + align, np.uint8)
+    start = -buf.ctypes.data % align
+    return buf[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def as_array(data, dtype=None, where="input"):

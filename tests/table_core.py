@@ -216,6 +216,9 @@ OPS = [
        torch=lambda x, w, b: _t().nn.functional.linear(x, w, b)),
     Op("linear_batch1", F.linear, linear_ref, randn((1, 6), (4, 6), (4,)), grad=(0, 1, 2),
        torch=lambda x, w, b: _t().nn.functional.linear(x, w, b)),
+    # the rows above run the small-batch C kernel; this one is past its limit: BLAS
+    Op("linear_blas_batch", F.linear, linear_ref, randn((70, 48), (40, 48), (40,)), grad=(0, 1, 2),
+       torch=lambda x, w, b: _t().nn.functional.linear(x, w, b)),
 ]
 
 

@@ -239,3 +239,13 @@ def maxout_bwd(x, g, pool_size, dim=-1):
     out = np.zeros(xg.shape, g.dtype)
     np.put_along_axis(out, idx, np.expand_dims(g, dim + 1), axis=dim + 1)
     return out.reshape(s)
+
+
+def linear_fwd(x, w, b=None, act=None):
+    """act(x @ w.T + b), accumulated in float64 (the oracle for _clinear.linear_small)."""
+    y = x.astype(np.float64) @ w.astype(np.float64).T
+    if b is not None:
+        y = y + b
+    if act == "relu":
+        y = np.where(y < 0, 0.0, y)
+    return y.astype(x.dtype)

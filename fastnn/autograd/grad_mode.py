@@ -57,11 +57,11 @@ class no_grad(set_grad_enabled):
 
     def __new__(cls, orig_func=None):
         if orig_func is None:
-            return super().__new__(cls)
+            return object.__new__(cls)
         return cls()(orig_func)   # bare @no_grad on a function
 
     def __init__(self, orig_func=None):
-        super().__init__(False)
+        self.mode = False     # no super() call: this runs on every inference
 
 
 class enable_grad(set_grad_enabled):

@@ -1,7 +1,12 @@
-"""Linear layer op: y = x Wᵀ + b on BLAS (NumPy's matmul)."""
+"""Linear layer op: y = x Wᵀ + b on BLAS (NumPy's matmul), or for a few rows the
+fused serial kernel that also applies the bias and an activation."""
 import numpy as np
 
+from .._kernels import elementwise as _ew
+from .._kernels import linear as _kl
 from .function import Function
+
+_ACTS = _kl.ACTIVATIONS
 
 __all__ = ["Linear"]
 
@@ -10,11 +15,17 @@ class Linear(Function):
     """y = x @ W.T + b for x of shape (..., in), W (out, in), b (out,) or None."""
 
     @staticmethod
-    def compute(x, w, b=None):
-        """The forward math alone (also the no-grad fast path of F.linear)."""
+    def compute(x, w, b=None, act=None):
+        """act(x @ w.T + b) on arrays: the forward math alone, also the no-grad path
+        of F.linear and of Sequential (which fuses a following ReLU as act="relu")."""
+        y = _kl.linear_small(x, w, b, _ACTS[act])
+        if y is not None:
+            return y
         y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
         if b is not None:
             y += b
+        if act == "relu":
+            y = _ew.relu_fwd(y, out=y)
         return y
 
     @staticmethod

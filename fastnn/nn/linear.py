@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
@@ -32,8 +33,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size("Linear in_features", in_features)
         self.out_features = _check_size("Linear out_features", out_features)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
-        self.bias = Parameter(np.empty(self.out_features, dtype)) if bias else None
+        self.weight = Parameter(empty_aligned((self.out_features, self.in_features), dtype))
+        self.bias = Parameter(empty_aligned(self.out_features, dtype)) if bias else None
         if not bias:
             self.register_parameter("bias", None)
         self.reset_parameters(generator)

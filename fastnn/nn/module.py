@@ -3,7 +3,10 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..autograd.grad_mode import _state as _grad_state
 from ..tensor import Tensor, as_array
+
+_nograd = None      # .nn._nograd, imported on first use (it imports the layer modules)
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList"]
 
@@ -283,6 +286,17 @@ class Sequential(Module):
 
     def _refresh(self):
         object.__setattr__(self, "_seq", tuple(m for m in self._modules.values() if m is not None))
+        object.__setattr__(self, "_plan", None)     # the no-grad plan, rebuilt on demand
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name in self._modules and "_seq" in self.__dict__:
+            self._refresh()
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        if "_seq" in self.__dict__:
+            self._refresh()
 
     def add_module(self, name, module):
         super().add_module(name, module)
@@ -302,13 +316,37 @@ class Sequential(Module):
             return Sequential(*items[i])
         return items[i]
 
+    def __setitem__(self, i, module):
+        keys = list(self._modules)
+        self.add_module(keys[i], module)
+
+    def __delitem__(self, i):
+        keys = list(self._modules)
+        for k in (keys[i] if isinstance(i, slice) else [keys[i]]):
+            del self._modules[k]
+            self.__dict__.pop(k, None)
+        self._refresh()
+
     def __iter__(self):
         return iter(self._modules.values())
 
     def forward(self, x):
+        if not _grad_state.enabled:
+            plan = self._plan
+            if plan is None:
+                plan = self._build_plan()
+            return _nograd.run_plan(plan, x)
         for m in self._seq:
             x = m(x)
         return x
+
+    def _build_plan(self):
+        global _nograd
+        if _nograd is None:
+            from . import _nograd
+        plan = _nograd.build_plan(self._seq)
+        object.__setattr__(self, "_plan", plan)
+        return plan
 
 
 class ModuleList(Module):

@@ -1,0 +1,57 @@
+/* Template body of linear.h: included once per dtype. */
+#ifndef FNN_LIN_ROWS
+#define FNN_LIN_ROWS 4
+#endif
+
+/* Dot products of FNN_LIN_ROWS rows of w (stride k) with xi: FNN_LIN_ROWS
+ * independent accumulator chains hide the FMA latency, and each load of xi
+ * feeds all of them. */
+static inline void FNN_CAT(lin_rows4, SFX)(const T *restrict xi, const T *restrict w,
+                                           ptrdiff_t k, T *restrict out) {
+    const T *restrict w0 = w, *restrict w1 = w + k, *restrict w2 = w + 2 * k, *restrict w3 = w + 3 * k;
+    T a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    FNN_PRAGMA_(omp simd reduction(+:a0, a1, a2, a3))
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const T v = xi[p];
+        a0 += w0[p] * v;
+        a1 += w1[p] * v;
+        a2 += w2[p] * v;
+        a3 += w3[p] * v;
+    }
+    out[0] = a0; out[1] = a1; out[2] = a2; out[3] = a3;
+}
+
+static inline T FNN_CAT(lin_row1, SFX)(const T *restrict xi, const T *restrict w0, ptrdiff_t k) {
+    T a0 = 0;
+    FNN_SIMD_SUM(a0)
+    for (ptrdiff_t p = 0; p < k; p++)
+        a0 += w0[p] * xi[p];
+    return a0;
+}
+
+/* x (n, k), w (m, k), b (m,) or NULL, y (n, m); all C-contiguous. */
+static void FNN_CAT(linear_small, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, const T *w,
+                                       ptrdiff_t m, const T *b, T *y, int act) {
+    ptrdiff_t j = 0;
+    T acc[4];
+    for (; j + 4 <= m; j += 4) {
+        const T *wj = w + j * k;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            FNN_CAT(lin_rows4, SFX)(x + i * k, wj, k, acc);
+            T *yi = y + i * m + j;
+            yi[0] = acc[0]; yi[1] = acc[1]; yi[2] = acc[2]; yi[3] = acc[3];
+        }
+    }
+    for (; j < m; j++)
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i * m + j] = FNN_CAT(lin_row1, SFX)(x + i * k, w + j * k, k);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        T *yi = y + i * m;
+        if (b) {
+            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) yi[q] += b[q];
+        }
+        if (act == FNN_ACT_RELU) {
+            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) { const T v = yi[q]; yi[q] = v < 0 ? (T)0 : v; }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+"""Linear-layer kernels: the small-batch fused y = act(x Wᵀ + b) (C, serial,
+csrc/linear.h) that single-sample inference runs instead of BLAS's GEMV. Its
+NumPy twin is reference.linear_fwd.
+
+Larger batches stay on BLAS (numpy.dot): ``linear_small`` returns None for them,
+and for any input it cannot take (strided, mixed dtypes, mismatched sizes), so
+callers fall back to the validated path.
+"""
+from . import _clinear as _cl
+
+__all__ = ["ACTIVATIONS", "linear_small", "limits", "set_limits"]
+
+# activations the kernel fuses into its output pass
+ACTIVATIONS = {None: _cl.ACT_NONE, "relu": _cl.ACT_RELU}
+
+linear_small = _cl.linear_small
+limits = _cl.limits
+set_limits = _cl.set_limits

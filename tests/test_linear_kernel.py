@@ -1,0 +1,94 @@
+"""The small-batch fused linear kernel (csrc/linear.h) against its NumPy reference,
+and when it declines (returns None) so callers take the BLAS path."""
+import numpy as np
+import pytest
+
+from fastnn._kernels import linear as KL
+from fastnn._kernels import reference as ref
+
+DTYPES = [np.float32, np.float64]
+ACTS = [None, "relu"]
+# (n, k, m): single rows, ragged sizes around the 4-row block, empty dimensions
+SHAPES = [(1, 784, 256), (1, 1, 1), (2, 7, 5), (3, 33, 9), (4, 64, 3), (1, 5, 4),
+          (16, 32, 10), (0, 8, 3), (2, 0, 3), (2, 8, 0)]
+
+
+def _tol(dtype, k):
+    return dict(rtol=1e-5, atol=1e-5 * max(k, 1) ** 0.5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("act", ACTS, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_matches_reference(shape, dtype, act, bias, rng):
+    n, k, m = shape
+    x = rng.standard_normal((n, k)).astype(dtype)
+    w = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal(m).astype(dtype) if bias else None
+    before = (x.copy(), w.copy())
+    y = KL.linear_small(x, w, b, KL.ACTIVATIONS[act])
+    assert y is not None and y.dtype == dtype and y.shape == (n, m) and y.flags.c_contiguous
+    np.testing.assert_allclose(y, ref.linear_fwd(x, w, b, act), **_tol(dtype, k))
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(w, before[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_nan_and_inf_propagate(dtype, rng):
+    x = rng.standard_normal((1, 9)).astype(dtype)
+    w = rng.standard_normal((6, 9)).astype(dtype)
+    x[0, 3] = np.nan
+    for act in ACTS:
+        assert np.isnan(KL.linear_small(x, w, None, KL.ACTIVATIONS[act])).all()
+    x[0, 3] = np.inf
+    w[:, 3] = np.array([1, -1, 0, 1, -1, 0], dtype)
+    y = KL.linear_small(x, w, None, KL.ACTIVATIONS[None])[0]
+    assert np.isposinf(y[[0, 3]]).all() and np.isneginf(y[[1, 4]]).all() and np.isnan(y[[2, 5]]).all()
+    relu = KL.linear_small(x, w, None, KL.ACTIVATIONS["relu"])[0]
+    assert np.isposinf(relu[[0, 3]]).all() and (relu[[1, 4]] == 0).all() and np.isnan(relu[[2, 5]]).all()
+
+
+def _declines(x, w, b):
+    return KL.linear_small(x, w, b, KL.ACTIVATIONS[None]) is None
+
+
+def test_declines_what_it_cannot_take(rng):
+    x = rng.standard_normal((2, 8)).astype(np.float32)
+    w = rng.standard_normal((3, 8)).astype(np.float32)
+    b = np.zeros(3, np.float32)
+    assert not _declines(x, w, b)
+    assert _declines(x.astype(np.float64), w, b)                      # mixed dtypes
+    assert _declines(x, w, b.astype(np.float64))
+    assert _declines(x.astype(np.int64), w.astype(np.int64), None)    # not float
+    assert _declines(x.astype(np.float16), w.astype(np.float16), None)
+    assert _declines(np.asfortranarray(np.ones((2, 8), np.float32)), w, b)   # strided
+    assert _declines(x, np.ones((8, 3), np.float32).T, b)
+    assert _declines(x, w, np.zeros(6, np.float32)[::2])
+    assert _declines(x[:, :4], w, b)                                  # size mismatch
+    assert _declines(x, w, np.zeros(4, np.float32))
+    assert _declines(x[0], w, b)                                      # not 2-D
+    assert _declines(x, w[None], b)
+    assert _declines(x.tolist(), w, b)                                # not an ndarray
+
+
+def test_declines_large_batches_but_takes_one_row_of_a_big_layer(rng):
+    max_work, max_gemv = KL.limits()
+    w = np.ones((256, 784), np.float32)
+    assert 256 * 784 <= max_gemv
+    assert not _declines(np.ones((1, 784), np.float32), w, None)
+    assert _declines(np.ones((128, 784), np.float32), w, None)        # a training batch: BLAS
+    assert _declines(np.ones((1, 4096), np.float32), np.ones((4096, 4096), np.float32), None)
+    n = max_work // (16 * 16)
+    assert not _declines(np.ones((n, 16), np.float32), np.ones((16, 16), np.float32), None)
+    assert _declines(np.ones((n + 1, 16), np.float32), np.ones((16, 16), np.float32), None)
+
+
+def test_limits_can_be_changed_and_restored(rng):
+    saved = KL.limits()
+    try:
+        KL.set_limits(0, 0)
+        assert _declines(np.ones((1, 2), np.float32), np.ones((3, 2), np.float32), None)
+    finally:
+        KL.set_limits(*saved)
+    assert KL.limits() == saved
