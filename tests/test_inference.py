@@ -137,6 +137,11 @@ def test_plan_follows_changes_to_the_sequential(rng):
     zeros = check()
     model[0].weight.data = np.ones((16, 20), np.float32)              # new data, same Parameter
     assert not np.allclose(check(), zeros)
+    model[0].register_parameter("bias", None)
+    check()
+    model[0].weight.data = np.ones((16, 19), np.float32)              # data of the wrong shape
+    with fn.no_grad(), pytest.raises(ValueError, match="linear: input has shape"):
+        model(x)
 
 
 def test_weights_are_cache_line_aligned():

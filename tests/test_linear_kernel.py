@@ -92,3 +92,57 @@ def test_limits_can_be_changed_and_restored(rng):
     finally:
         KL.set_limits(*saved)
     assert KL.limits() == saved
+
+
+class _P:
+    """Stands in for a Parameter: linear_chain reads the array from ``.data``."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def _chain_reference(x, layers):
+    for w, b, act in layers:
+        x = ref.linear_fwd(x, w, b, act)
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("sizes", [(784, 256, 128, 10), (5, 3), (7, 1, 9, 2, 4), (3, 0, 4), (6, 6, 6)],
+                         ids=str)
+@pytest.mark.parametrize("n", [1, 3, 0])
+def test_chain_matches_layer_by_layer_reference(n, sizes, dtype, rng):
+    x = rng.standard_normal((n, sizes[0])).astype(dtype)
+    layers, params = [], []
+    for i, (k, m) in enumerate(zip(sizes, sizes[1:])):
+        w = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal(m).astype(dtype) if i % 2 == 0 else None
+        act = "relu" if i < len(sizes) - 2 else None
+        layers.append((w, b, act))
+        params.append((_P(w), None if b is None else _P(b), KL.ACTIVATIONS[act]))
+    y = KL.linear_chain(x, tuple(params))
+    max_work, max_gemv = KL.limits()
+    if any(n * k * m > (max_gemv if n == 1 else max_work) for k, m in zip(sizes, sizes[1:])):
+        assert y is None        # a layer too big for the serial kernel: the caller runs BLAS
+        return
+    assert y is not None and y.dtype == dtype and y.shape == (n, sizes[-1])
+    np.testing.assert_allclose(y, _chain_reference(x, layers), **_tol(dtype, max(sizes)))
+
+
+def test_chain_declines_what_it_cannot_take():
+    f32 = np.float32
+    x = np.ones((1, 4), f32)
+    good = (_P(np.ones((3, 4), f32)), _P(np.ones(3, f32)), 0)
+    assert KL.linear_chain(x, (good,)) is not None
+    nxt = (_P(np.ones((2, 3), f32)), None, 0)
+    assert KL.linear_chain(x, (good, nxt)) is not None
+    assert KL.linear_chain(x, (good, (_P(np.ones((2, 5), f32)), None, 0))) is None     # sizes do not chain
+    assert KL.linear_chain(x, (good, (_P(np.ones((2, 3))), None, 0))) is None          # float64 in a float32 chain
+    assert KL.linear_chain(x, (good, (_P(np.ones((2, 3), f32)), _P(np.ones(3, f32)), 0))) is None
+    assert KL.linear_chain(x, ((_P(np.ones((4, 3), f32).T), None, 0),)) is None         # strided weight
+    assert KL.linear_chain(x.astype(np.float64), (good,)) is None
+    assert KL.linear_chain(np.ones((128, 784), f32), ((_P(np.ones((256, 784), f32)), None, 0),)) is None
+    assert KL.linear_chain(x, ()) is None
+    square = (_P(np.ones((4, 4), f32)), None, 0)
+    assert KL.linear_chain(x, (square,) * 32) is not None
+    assert KL.linear_chain(x, (square,) * 33) is None                                   # longer than its buffers

@@ -1,13 +1,18 @@
-"""Sequential's no-grad path: a plan of steps built once per layout.
+"""Sequential's no-grad path: a plan of steps, rebuilt when the layout changes.
 
 Under ``fn.no_grad()`` nothing is recorded, so a Sequential need not hand a Tensor
-from module to module: a Linear, or a Linear and the ReLU after it, runs as one
-fused call on arrays (``F.linear_nograd``: for a few rows a serial kernel that
-reads W once and applies bias and ReLU on the way out), eval-mode dropout is
-skipped, and the result is wrapped once. Any other module is called as usual.
-Only the exact types fuse: a subclass may override forward.
+from module to module. Each run of Linear layers (a ReLU after a Linear fused into
+it; eval-mode dropout and Identity between them skipped) is one DENSE step: for a
+few rows one C call runs the whole chain, reading each W once and applying bias
+and ReLU on the way out (``_kernels.linear.linear_chain``); otherwise, or when a
+dropout in the run is in training mode, its layers run one by one on arrays
+(``F.linear_nograd``). Any other module is called as usual, and the result is
+wrapped once. Only the exact types fuse: a subclass may override forward.
+
+The plan holds Parameter objects, not arrays: their ``.data`` is read on every call,
+and a new Parameter or module anywhere bumps the layout version, which rebuilds it.
 """
-from .._kernels.linear import ACTIVATIONS, linear_small
+from .._kernels.linear import ACTIVATIONS, linear_chain
 from ..functional.layers import linear_nograd
 from ..tensor import Tensor, as_array
 from .activation import ReLU
@@ -16,45 +21,69 @@ from .linear import Identity, Linear
 
 __all__ = ["build_plan", "run_plan"]
 
-CALL, LINEAR, SKIP_IN_EVAL, SKIP = range(4)
+CALL, LINEAR, SKIP_IN_EVAL, SKIP, DENSE = range(5)
 _DROPOUTS = (Dropout, AlphaDropout, Dropout2d, Dropout3d, FeatureAlphaDropout)
-_RELU, _NONE = ACTIVATIONS["relu"], ACTIVATIONS[None]
+_NAMES = {code: name for name, code in ACTIVATIONS.items()}
 
 
-def build_plan(modules):
-    """Steps ((kind, module, activation code), ...) for a sequence of modules."""
+def _steps(modules):
+    """(kind, module, activation code) per module, a ReLU folded into its Linear."""
     steps, i = [], 0
     while i < len(modules):
-        m, kind, act = modules[i], CALL, _NONE
+        m, kind, act = modules[i], CALL, ACTIVATIONS[None]
         if type(m) is Linear:
             kind = LINEAR
             if i + 1 < len(modules) and type(modules[i + 1]) is ReLU:
-                act, i = _RELU, i + 1
+                act, i = ACTIVATIONS["relu"], i + 1
         elif type(m) in _DROPOUTS:
             kind = SKIP_IN_EVAL
         elif type(m) is Identity:
             kind = SKIP
         steps.append((kind, m, act))
         i += 1
-    return tuple(steps)
+    return steps
+
+
+def build_plan(modules):
+    """The steps for a sequence of modules: (CALL | SKIP | SKIP_IN_EVAL, module, _)
+    or (DENSE, ((weight, bias, act), ...), (dropouts, the run's own steps))."""
+    steps, plan, i = _steps(modules), [], 0
+    while i < len(steps):
+        if steps[i][0] != LINEAR:
+            plan.append(steps[i])
+            i += 1
+            continue
+        end = j = i           # the longest run of skippable steps that ends in a Linear
+        while j + 1 < len(steps) and steps[j + 1][0] != CALL:
+            j += 1
+            if steps[j][0] == LINEAR:
+                end = j
+        run = tuple(steps[i:end + 1])
+        layers = tuple((m.weight, m.bias, act) for kind, m, act in run if kind == LINEAR)
+        drops = tuple(m for kind, m, _ in run if kind == SKIP_IN_EVAL)
+        plan.append((DENSE, layers, (drops, run)))
+        i = end + 1
+    return tuple(plan)
 
 
 def run_plan(plan, x):
     """Run the steps on ``x`` (Tensor, array or array-like); returns what the modules
     would have returned, a Tensor for a plan that ends in a Linear."""
-    # this loop is most of single-sample latency after the kernels: keep it flat
+    # this loop is most of single-sample latency after the kernel: keep it flat
     raw = False     # x is a bare ndarray that still has to be wrapped
-    for kind, m, act in plan:
-        if kind == LINEAR:
+    for kind, m, extra in plan:
+        if kind == DENSE:
             if not raw:
                 x = x.data if type(x) is Tensor or isinstance(x, Tensor) else \
                     as_array(x, where="Sequential input")
                 raw = True
-            w, b = m.weight.data, m.bias
-            if b is not None:
-                b = b.data
-            y = linear_small(x, w, b, act)
-            x = linear_nograd(x, w, b, _NAMES[act]) if y is None else y
+            y = None
+            for d in extra[0]:
+                if d.training:
+                    break
+            else:
+                y = linear_chain(x, m)
+            x = _one_by_one(extra[1], x) if y is None else y
         elif kind != CALL and (kind == SKIP or not m.training) and (raw or type(x) is Tensor):
             continue
         else:
@@ -64,4 +93,12 @@ def run_plan(plan, x):
     return Tensor._wrap(x) if raw else x
 
 
-_NAMES = {code: name for name, code in ACTIVATIONS.items()}
+def _one_by_one(steps, x):
+    """A DENSE run's own steps on an ndarray, each Linear validated (errors raise here)."""
+    for kind, m, act in steps:
+        if kind == LINEAR:
+            b = m.bias
+            x = linear_nograd(x, m.weight.data, None if b is None else b.data, _NAMES[act])
+        elif kind == SKIP_IN_EVAL and m.training:
+            x = m(Tensor._wrap(x)).data
+    return x

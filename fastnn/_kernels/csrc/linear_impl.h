@@ -55,3 +55,19 @@ static void FNN_CAT(linear_small, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, con
         }
     }
 }
+
+/* Layers in a chain for the same rows, h_{l+1} = act_l(h_l w_lᵀ + b_l): a whole MLP
+ * in one call, the intermediate activations alternating between two scratch
+ * buffers of n * max(m_l) elements. ws/bs/ms/acts describe the L layers. */
+static void FNN_CAT(linear_chain, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, int L,
+                                       const void *const *ws, const void *const *bs,
+                                       const ptrdiff_t *ms, const int *acts,
+                                       T *y, T *scratch0, T *scratch1) {
+    const T *in = x;
+    for (int l = 0; l < L; l++) {
+        T *out = l == L - 1 ? y : (l & 1 ? scratch1 : scratch0);
+        FNN_CAT(linear_small, SFX)(in, n, k, (const T *)ws[l], ms[l], (const T *)bs[l], out, acts[l]);
+        in = out;
+        k = ms[l];
+    }
+}
