@@ -115,6 +115,8 @@ class Sequential(Module):
             raise RuntimeError("fit/evaluate: call compile(loss=..., optimizer=...) first.")
         if not self.built:
             self._build_from_shape(x.shape[1:])
+        elif getattr(self, "_sample_shape", None) is None:
+            self._sample_shape = tuple(x.shape[1:])    # built by an earlier call (predict)
         if self.optimizer is None:
             self.optimizer = _optim.get(self._optimizer_spec, list(self.parameters()))
 
@@ -217,6 +219,8 @@ class Sequential(Module):
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` as an ndarray (eval mode, no graph)."""
         x = _data(x, "predict x")
+        if getattr(self, "_sample_shape", None) is None:
+            self._sample_shape = tuple(x.shape[1:])    # load_model rebuilds from it
         self.eval()
         outs = []
         with no_grad():
@@ -250,17 +254,34 @@ class Sequential(Module):
 
     # --- weights, summary, saving -------------------------------------------------------
     def get_weights(self):
-        return [p.data.copy() for p in self.parameters()]
+        """Every layer's weights in order, each in its layer's ``get_weights`` layout
+        as Keras lays them out (Dense: kernel (in, units); Conv2D: (kh, kw, in, out))."""
+        out = []
+        for layer in self._layers:
+            if isinstance(layer, Layer):
+                out.extend(layer.get_weights())
+            else:
+                out.extend(p.data.copy() for p in layer.parameters())
+        return out
 
     def set_weights(self, weights):
-        params = list(self.parameters())
-        if len(weights) != len(params):
-            raise ValueError(f"set_weights: expected {len(params)} arrays, got {len(weights)}.")
-        for p, w in zip(params, weights):
-            w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"set_weights: shape {w.shape} does not match parameter shape {p.shape}.")
-            p.data[...] = w
+        """Inverse of ``get_weights``: copies into the parameters in place."""
+        weights = list(weights)
+        counts = [len(list(layer.parameters())) for layer in self._layers]
+        if len(weights) != sum(counts):
+            raise ValueError(f"set_weights: expected {sum(counts)} arrays, got {len(weights)}.")
+        i = 0
+        for layer, n in zip(self._layers, counts):
+            chunk, i = weights[i:i + n], i + n
+            if isinstance(layer, Layer):
+                layer.set_weights(chunk)
+                continue
+            for p, w in zip(layer.parameters(), chunk):
+                w = np.asarray(w)
+                if w.shape != p.shape:
+                    raise ValueError(f"set_weights: shape {w.shape} does not match parameter "
+                                     f"shape {p.shape}.")
+                p.data[...] = w
 
     def count_params(self):
         return int(sum(p.size for p in self.parameters()))
@@ -271,6 +292,8 @@ class Sequential(Module):
         first = self._layers[0] if self._layers else None
         if first is not None and getattr(first, "input_shape", None) is not None:
             shape = (None,) + tuple(first.input_shape)
+        elif getattr(self, "_sample_shape", None) is not None and self.built:
+            shape = (None,) + tuple(self._sample_shape)
         for layer in self._layers:
             if shape is not None and isinstance(layer, Layer):
                 shape = layer.compute_output_shape(shape)
@@ -309,12 +332,16 @@ class Sequential(Module):
         if not self.built:
             raise ValueError("save: the model is not built yet; call it on data or give the "
                              "first layer input_shape=.")
+        if getattr(self, "_sample_shape", None) is None:
+            raise ValueError("save: the model's input shape is unknown (it was built by a "
+                             "direct call); run predict/fit once or give the first layer "
+                             "input_shape=.")
         compile_cfg = None
         if isinstance(self.loss, str) and isinstance(self._optimizer_spec, str):
             compile_cfg = {"loss": self.loss, "optimizer": self._optimizer_spec,
                            "metrics": [n for n, _ in self._metric_specs]}
         _save({"format": "fastnn.models.Sequential", "config": self.get_config(),
-               "sample_shape": list(getattr(self, "_sample_shape", ())),
+               "sample_shape": list(self._sample_shape),
                "weights": list(self.get_weights()), "compile": compile_cfg}, path)
 
     def save_weights(self, path):

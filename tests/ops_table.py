@@ -53,9 +53,9 @@ def randn(*shape, low=None, high=None):
 
 
 def _collect(attr):
-    import table_activations, table_core, table_dropout, table_losses
+    import table_activations, table_conv, table_core, table_dropout, table_losses
     rows = []
-    for mod in (table_core, table_activations, table_losses, table_dropout):
+    for mod in (table_core, table_activations, table_losses, table_dropout, table_conv):
         rows.extend(getattr(mod, attr, []))
     return rows
 

@@ -135,9 +135,9 @@ def test_dense_stack_matches_keras_predict_and_loss():
     m = _model()
     km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
                            keras.layers.Dense(3, activation="softmax")])
-    # fastnn stores Dense weights as (units, in); Keras as (in, units)
-    w = m.get_weights()
-    km.set_weights([w[0].T, w[1], w[2].T, w[3]])
+    w = m.get_weights()     # Keras's layout: kernel (in, units)
+    assert [a.shape for a in w] == [a.shape for a in km.get_weights()]
+    km.set_weights(w)
     np.testing.assert_allclose(m.predict(x), km.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     km.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     m.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])

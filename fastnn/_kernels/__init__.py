@@ -26,7 +26,7 @@ __all__ = ["get_num_threads", "set_num_threads", "warmup", "threads"]
 
 # Modules that declare Numba kernels; importing them registers the kernels
 # (cheap: no Numba import until a kernel runs).
-_KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations"]
+_KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations", "conv"]
 
 
 def _register_all():

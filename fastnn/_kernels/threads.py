@@ -17,7 +17,7 @@ import os
 import threading
 
 __all__ = ["get_num_threads", "set_num_threads", "threads_for", "SERIAL_BELOW", "NUMBA_SERIAL_BELOW",
-           "numba_parallel_lock", "in_forked_child"]
+           "numba_parallel_lock", "blas_threads_lock", "in_forked_child"]
 
 # Below this many elements a kernel runs on the calling thread. Chosen by benchmark
 # (asv_bench/benchmarks/kernels.py, sizes sweep): in isolation a 2-thread C copy wins
@@ -49,6 +49,9 @@ _num_threads = _initial_threads()
 _parallel_used = False   # has this process entered a parallel region yet?
 _serial_only = False     # set in a forked child of a process that had
 numba_parallel_lock = threading.Lock()
+# Held by the conv C engine while OpenBLAS's process-wide thread count is switched
+# to 1: two overlapping calls would restore each other's value wrongly.
+blas_threads_lock = threading.Lock()
 
 
 def get_num_threads():
@@ -99,9 +102,10 @@ def in_forked_child():
 
 
 def _after_fork_in_child():
-    global _serial_only, numba_parallel_lock
+    global _serial_only, numba_parallel_lock, blas_threads_lock
     # A lock held by another thread at fork time would stay locked forever.
     numba_parallel_lock = threading.Lock()
+    blas_threads_lock = threading.Lock()
     if _parallel_used:
         _serial_only = True
 

@@ -3,3 +3,4 @@ from .layers import *        # noqa: F401,F403
 from .activations import *   # noqa: F401,F403
 from .losses import *        # noqa: F401,F403
 from .dropout import *       # noqa: F401,F403
+from .conv import *          # noqa: F401,F403

@@ -5,3 +5,4 @@ from .linear import Flatten, Identity, Linear                  # noqa: F401
 from .activation import *          # noqa: F401,F403
 from .loss import *                # noqa: F401,F403
 from .dropout import *             # noqa: F401,F403
+from .conv import AvgPool2d, Conv2d, MaxPool2d                  # noqa: F401
