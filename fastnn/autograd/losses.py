@@ -64,6 +64,8 @@ def _rows_view(x):
 
 def _rows_back(g2, shape):
     """Inverse of _rows_view for a gradient."""
+    if g2.shape == shape:
+        return g2       # not a view: the engine may hand it on as .grad without a copy
     if len(shape) <= 2:
         return g2.reshape(shape)
     moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
