@@ -60,23 +60,36 @@ class Layer(Module):
     def count_params(self):
         return int(sum(p.size for p in self.parameters()))
 
+    # Keras's axis order for the kernel (the first parameter), as a permutation of the
+    # stored weight's axes; None keeps every weight as stored
+    kernel_axes = None
+    kernel_layout = ""
+
     def get_weights(self):
-        """This layer's weights as ndarray copies, in parameter order."""
-        return [p.data.copy() for p in self.parameters()]
+        """This layer's weights as ndarray copies in parameter order, the kernel in
+        Keras's layout (``kernel_layout``)."""
+        out = [p.data.copy() for p in self.parameters()]
+        if self.kernel_axes is not None and out:
+            out[0] = np.ascontiguousarray(out[0].transpose(self.kernel_axes))
+        return out
 
     def set_weights(self, weights):
         """Copy ``weights`` (as ``get_weights`` returns them) into the parameters in place."""
-        params = list(self.parameters())
+        params = list(self.named_parameters())
         weights = list(weights)
         if len(weights) != len(params):
-            raise ValueError(f"{self.name}.set_weights: expected {len(params)} arrays, "
-                             f"got {len(weights)}.")
-        for p, w in zip(params, weights):
+            raise ValueError(f"{self.name}.set_weights: expected {len(params)} arrays "
+                             f"({', '.join(n for n, _ in params)}), got {len(weights)}.")
+        for i, ((name, p), w) in enumerate(zip(params, weights)):
             w = np.asarray(w)
-            if w.shape != p.shape:
-                raise ValueError(f"{self.name}.set_weights: shape {w.shape} does not match "
-                                 f"parameter shape {p.shape}.")
-            p.data[...] = w
+            axes = self.kernel_axes if i == 0 else None
+            want = p.shape if axes is None else tuple(p.shape[a] for a in axes)
+            if w.shape != want:
+                what = name if axes is None else "kernel"
+                layout = "" if axes is None else f" {self.kernel_layout}"
+                raise ValueError(f"{self.name}.set_weights: {what} must have shape {want}{layout}, "
+                                 f"got {w.shape}.")
+            p.data[...] = w if axes is None else w.transpose(np.argsort(axes))
 
 
 class Dense(Layer):
@@ -91,6 +104,9 @@ class Dense(Layer):
     >>> d(fn.tensor([[1.0, 2.0, 3.0, 4.0]])).shape
     (1, 3)
     """
+
+    # stored (units, in), the layout F.linear multiplies directly; Keras: (in, units)
+    kernel_axes, kernel_layout = (1, 0), "(in, units)"
 
     def __init__(self, units, activation=None, use_bias=True, input_shape=None, name=None,
                  generator=None):
@@ -118,34 +134,6 @@ class Dense(Layer):
         else:
             self.bias = None
         self.built = True
-
-    def get_weights(self):
-        """[kernel (in, units), bias (units,)] as Keras lays them out (the kernel is
-        stored transposed, (units, in), the layout F.linear multiplies directly)."""
-        out = [self.weight.data.T.copy()]
-        if self.bias is not None:
-            out.append(self.bias.data.copy())
-        return out
-
-    def set_weights(self, weights):
-        """Set [kernel (in, units), bias (units,)] (Keras's layout), copying in place."""
-        weights = list(weights)
-        n = 2 if self.bias is not None else 1
-        if len(weights) != n:
-            raise ValueError(f"{self.name}.set_weights: expected {n} arrays (kernel"
-                             f"{', bias' if n == 2 else ''}), got {len(weights)}.")
-        k = np.asarray(weights[0])
-        want = self.weight.shape[::-1]
-        if k.shape != want:
-            raise ValueError(f"{self.name}.set_weights: kernel must have shape {want} "
-                             f"(in, units), got {k.shape}.")
-        self.weight.data[...] = k.T
-        if n == 2:
-            b = np.asarray(weights[1])
-            if b.shape != self.bias.shape:
-                raise ValueError(f"{self.name}.set_weights: bias must have shape {self.bias.shape}, "
-                                 f"got {b.shape}.")
-            self.bias.data[...] = b
 
     def forward(self, x):
         y = F.linear(x, self.weight, self.bias)
@@ -297,6 +285,9 @@ class Conv2D(_Spatial2D):
 
     _kind = "Conv2D"
 
+    # stored (out, in, kh, kw) as F.conv2d wants; Keras: (kh, kw, in, out)
+    kernel_axes, kernel_layout = (2, 3, 1, 0), "(kh, kw, in, out)"
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
                  use_bias=True, dilation_rate=1, input_shape=None, name=None, generator=None):
         super().__init__(input_shape, name or "conv2d")
@@ -370,33 +361,6 @@ class Conv2D(_Spatial2D):
     def compute_output_shape(self, input_shape):
         oh, ow = self._check_input(input_shape)
         return (input_shape[0], oh, ow, self.filters)
-
-    def get_weights(self):
-        """[kernel (kh, kw, in, out), bias (out,)] as Keras lays them out."""
-        out = [self.weight.data.transpose(2, 3, 1, 0).copy()]
-        if self.bias is not None:
-            out.append(self.bias.data.copy())
-        return out
-
-    def set_weights(self, weights):
-        """Set [kernel (kh, kw, in, out), bias (out,)] (Keras' layout), copying in place."""
-        weights = list(weights)
-        n = 2 if self.bias is not None else 1
-        if len(weights) != n:
-            raise ValueError(f"{self.name}.set_weights: expected {n} arrays (kernel"
-                             f"{', bias' if n == 2 else ''}), got {len(weights)}.")
-        k = np.asarray(weights[0])
-        want = self.weight.shape[2:] + self.weight.shape[1::-1]
-        if k.shape != want:
-            raise ValueError(f"{self.name}.set_weights: kernel must have shape {want} "
-                             f"(kh, kw, in, out), got {k.shape}.")
-        self.weight.data[...] = k.transpose(3, 2, 0, 1)
-        if n == 2:
-            b = np.asarray(weights[1])
-            if b.shape != self.bias.shape:
-                raise ValueError(f"{self.name}.set_weights: bias must have shape "
-                                 f"{self.bias.shape}, got {b.shape}.")
-            self.bias.data[...] = b
 
     def get_config(self):
         return {"name": self.name, "filters": self.filters, "kernel_size": self.kernel_size,

@@ -11,6 +11,24 @@ import fastnn.functional as F
 from fastnn._kernels import conv as K
 from fastnn._kernels import reference_conv as R
 
+
+def _numpy_openblas():
+    """Path of the OpenBLAS that NumPy's wheels ship, or None for another BLAS build."""
+    import glob
+    import os
+    base = os.path.dirname(np.__file__)
+    paths = (glob.glob(os.path.join(base, os.pardir, "numpy.libs", "libscipy_openblas64_*"))
+             + glob.glob(os.path.join(base, ".dylibs", "libscipy_openblas64_*")))
+    return paths[0] if paths else None
+
+
+def _need_c_engine():
+    """The C engine must load wherever NumPy ships its OpenBLAS; elsewhere (another BLAS)
+    the fallback engine is all there is, and C-engine tests are skipped."""
+    if K._c_engine() is None:
+        assert _numpy_openblas() is None, "NumPy ships OpenBLAS, but the conv C engine did not load"
+        pytest.skip("NumPy uses another BLAS: the conv C engine is off")
+
 DTYPES = [np.float32, np.float64]
 
 
@@ -84,8 +102,8 @@ def test_conv2d_kernels_match_reference(case, groups, engine, dtype, rng, thread
     """Both engines: the C one (per-sample GEMMs in OpenMP) and the NumPy/Numba fallback."""
     shape, k, s, p, d = case
     B, C, H, W = shape
-    if engine == "c" and K._c_engine() is None:
-        pytest.skip("NumPy's OpenBLAS symbols not found: the C engine is off")
+    if engine == "c":
+        _need_c_engine()
     monkeypatch.setattr(K, "ENGINE", engine)
     monkeypatch.setattr(K, "CHUNK_BYTES", 1)    # one sample per chunk: the chunk loop runs
     oh, ow = _geom(*case)
@@ -342,15 +360,9 @@ def test_tiny_cnn_float32_inference_matches_torch(torch, rng):
 
 def test_c_engine_restores_the_blas_thread_count(rng, fastnn_threads):
     """The C engine sets OpenBLAS to one thread for its call only."""
-    c = K._c_engine()
-    if c is None:
-        pytest.skip("the C engine is off")
     import ctypes
-    import glob
-    import os
-    path = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs",
-                                  "libscipy_openblas64_*"))[0]
-    get = ctypes.CDLL(path).scipy_openblas_get_num_threads64_
+    _need_c_engine()
+    get = ctypes.CDLL(_numpy_openblas()).scipy_openblas_get_num_threads64_
     before = get()
     fastnn_threads(2)
     x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)
@@ -363,14 +375,9 @@ def test_c_engine_restores_the_blas_thread_count(rng, fastnn_threads):
 def test_c_engine_from_several_python_threads_keeps_the_blas_thread_count(rng, fastnn_threads):
     """Overlapping convs from Python threads: results right, BLAS's thread count intact."""
     import ctypes
-    import glob
-    import os
     import threading
-    if K._c_engine() is None:
-        pytest.skip("the C engine is off")
-    path = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs",
-                                  "libscipy_openblas64_*"))[0]
-    get = ctypes.CDLL(path).scipy_openblas_get_num_threads64_
+    _need_c_engine()
+    get = ctypes.CDLL(_numpy_openblas()).scipy_openblas_get_num_threads64_
     before = get()
     fastnn_threads(2)
     x = rng.standard_normal((8, 8, 24, 24)).astype(np.float32)
