@@ -44,45 +44,70 @@ cdef inline bint _usable(cnp.ndarray a, int typenum):
     return cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_IS_C_CONTIGUOUS(a)
 
 
-def linear_small(x, w, b, int act):
-    """act(x @ w.T + b) as a new (n, m) array for x (n, k), w (m, k), b (m,) or None,
-    or None when the kernel does not apply."""
-    if type(x) is not cnp.ndarray or type(w) is not cnp.ndarray:
-        return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, wa = <cnp.ndarray>w, ba
-    if cnp.PyArray_NDIM(xa) != 2 or cnp.PyArray_NDIM(wa) != 2:
-        return None
-    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k = cnp.PyArray_DIM(xa, 1), m = cnp.PyArray_DIM(wa, 0)
-    if cnp.PyArray_DIM(wa, 1) != k:
-        return None
-    cdef ptrdiff_t work = n * k * m
+cdef int _input_type(x):
+    """x's float type number when the kernel can take it as the input (2-D, float32 or
+    float64, C-contiguous), else -1."""
+    if type(x) is not cnp.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>x) != 2:
+        return -1
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x):
+        return -1
+    return t
+
+
+cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, const void **bp):
+    """A layer's output size m, its weight and bias pointers set, when the kernel takes
+    w (m, k) and b (m,) or None of type t for n rows, else -1."""
+    if type(w) is not cnp.ndarray:
+        return -1
+    cdef cnp.ndarray wa = <cnp.ndarray>w, ba
+    if cnp.PyArray_NDIM(wa) != 2 or cnp.PyArray_DIM(wa, 1) != k or not _usable(wa, t):
+        return -1
+    cdef ptrdiff_t m = cnp.PyArray_DIM(wa, 0), work = n * k * m
     if work > _max_work and (n != 1 or work > _max_gemv):
-        return None
-    cdef int t = cnp.PyArray_TYPE(xa)
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not _usable(xa, t) or not _usable(wa, t):
-        return None
-    cdef void *bp = NULL
+        return -1
+    bp[0] = NULL
     if b is not None:
         if type(b) is not cnp.ndarray:
-            return None
+            return -1
         ba = <cnp.ndarray>b
         if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != m or not _usable(ba, t):
-            return None
-        bp = cnp.PyArray_DATA(ba)
+            return -1
+        bp[0] = cnp.PyArray_DATA(ba)
+    wp[0] = cnp.PyArray_DATA(wa)
+    return m
+
+
+cdef inline cnp.ndarray _empty(ptrdiff_t n, ptrdiff_t m, int t):
     cdef cnp.npy_intp dims[2]
     dims[0] = n
     dims[1] = m
-    cdef cnp.ndarray y = cnp.PyArray_EMPTY(2, dims, t, 0)
+    return cnp.PyArray_EMPTY(2, dims, t, 0)
+
+
+def linear_small(x, w, b, int act):
+    """act(x @ w.T + b) as a new (n, m) array for x (n, k), w (m, k), b (m,) or None,
+    or None when the kernel does not apply."""
+    cdef int t = _input_type(x)
+    if t < 0:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k = cnp.PyArray_DIM(xa, 1)
+    cdef const void *wp
+    cdef const void *bp
+    cdef ptrdiff_t m = _layer(w, b, n, k, t, &wp, &bp)
+    if m < 0:
+        return None
+    cdef cnp.ndarray y = _empty(n, m, t)
     if t == cnp.NPY_FLOAT32:
         with nogil:
-            linear_small_f32(<const float *>cnp.PyArray_DATA(xa), n, k, <const float *>cnp.PyArray_DATA(wa), m,
+            linear_small_f32(<const float *>cnp.PyArray_DATA(xa), n, k, <const float *>wp, m,
                              <const float *>bp, <float *>cnp.PyArray_DATA(y), act)
     else:
         with nogil:
-            linear_small_f64(<const double *>cnp.PyArray_DATA(xa), n, k, <const double *>cnp.PyArray_DATA(wa), m,
+            linear_small_f64(<const double *>cnp.PyArray_DATA(xa), n, k, <const double *>wp, m,
                              <const double *>bp, <double *>cnp.PyArray_DATA(y), act)
     return y
-
 
 
 cdef enum:
@@ -94,14 +119,10 @@ def linear_chain(x, tuple layers):
     call, where weight and bias are objects with the array in ``.data`` (Tensors);
     None when the kernel does not take every layer (then run them one by one)."""
     cdef Py_ssize_t L = len(layers), l
-    if L == 0 or L > MAX_CHAIN or type(x) is not cnp.ndarray:
+    cdef int t = _input_type(x)
+    if L == 0 or L > MAX_CHAIN or t < 0:
         return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, wa, ba
-    if cnp.PyArray_NDIM(xa) != 2:
-        return None
-    cdef int t = cnp.PyArray_TYPE(xa)
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not cnp.PyArray_IS_C_CONTIGUOUS(xa):
-        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
     cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k = k0, m, widest = 1
     cdef const void *ws[MAX_CHAIN]
     cdef const void *bs[MAX_CHAIN]
@@ -110,36 +131,17 @@ def linear_chain(x, tuple layers):
     cdef tuple layer
     for l in range(L):
         layer = <tuple>layers[l]
-        w, b = layer[0].data, layer[1]
-        if type(w) is not cnp.ndarray:
+        b = layer[1]
+        m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l])
+        if m < 0:
             return None
-        wa = <cnp.ndarray>w
-        if cnp.PyArray_NDIM(wa) != 2 or cnp.PyArray_DIM(wa, 1) != k or not _usable(wa, t):
-            return None
-        m = cnp.PyArray_DIM(wa, 0)
-        if n * k * m > _max_work and (n != 1 or n * k * m > _max_gemv):
-            return None
-        bs[l] = NULL
-        if b is not None:
-            b = b.data
-            if type(b) is not cnp.ndarray:
-                return None
-            ba = <cnp.ndarray>b
-            if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != m or not _usable(ba, t):
-                return None
-            bs[l] = cnp.PyArray_DATA(ba)
-        ws[l] = cnp.PyArray_DATA(wa)
         ms[l] = m
         acts[l] = layer[2]
         if l < L - 1 and m > widest:
             widest = m
         k = m
-    cdef cnp.npy_intp dims[2]
-    dims[0] = n
-    dims[1] = k
-    cdef cnp.ndarray y = cnp.PyArray_EMPTY(2, dims, t, 0)
-    dims[1] = 2 * widest
-    cdef cnp.ndarray scratch = cnp.PyArray_EMPTY(2, dims, t, 0)
+    cdef cnp.ndarray y = _empty(n, k, t)
+    cdef cnp.ndarray scratch = _empty(n, 2 * widest, t)
     cdef char *s0 = <char *>cnp.PyArray_DATA(scratch)
     cdef char *s1 = s0 + n * widest * cnp.PyArray_ITEMSIZE(scratch)
     if t == cnp.NPY_FLOAT32:
