@@ -27,3 +27,12 @@ def torch_or_skip():
     if torch is None:
         raise NotImplementedError("torch is not installed")
     return torch
+
+
+def needs_torch(method):
+    """Decorator: skip this benchmark (asv: n/a) where torch is not installed. asv runs
+    a benchmark's own ``setup`` (with the params only) after its class's."""
+    def setup(*params):
+        torch_or_skip()
+    method.setup = setup
+    return method

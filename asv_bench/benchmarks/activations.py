@@ -18,18 +18,10 @@ import fastnn as fn
 import fastnn.functional as F
 from fastnn._kernels import elementwise as E
 
-from ._common import set_threads, torch, torch_or_skip
+from ._common import needs_torch, set_threads, torch
 
 N = 1 << 22
 ELEMENTWISE = ["relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu", "silu"]
-
-
-def needs_torch(method):
-    """Skip this benchmark (asv: n/a) where torch is not installed."""
-    def setup(*params):
-        torch_or_skip()
-    method.setup = setup
-    return method
 
 
 class Elementwise4M:

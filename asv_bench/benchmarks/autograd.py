@@ -14,15 +14,7 @@ import numpy as np
 
 import fastnn as fn
 
-from ._common import set_threads, torch, torch_or_skip
-
-
-def needs_torch(method):
-    """Skip this benchmark (asv: n/a) where torch is not installed."""
-    def setup(*params):   # asv runs it after the class's setup
-        torch_or_skip()
-    method.setup = setup
-    return method
+from ._common import needs_torch, set_threads, torch
 
 
 class MLPBatch1:

@@ -13,15 +13,7 @@ import numpy as np
 import fastnn as fn
 import fastnn.functional as F
 
-from ._common import set_threads, torch, torch_or_skip
-
-
-def needs_torch(method):
-    """Skip this benchmark (asv: n/a) where torch is not installed."""
-    def setup(*params):
-        torch_or_skip()
-    method.setup = setup
-    return method
+from ._common import needs_torch, set_threads, torch
 
 
 class _ConvBench:

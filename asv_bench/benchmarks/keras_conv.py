@@ -14,7 +14,7 @@ import numpy as np
 
 import fastnn as fn
 
-from ._common import THREADS, set_threads, torch_or_skip
+from ._common import THREADS, needs_torch, set_threads, torch_or_skip
 
 
 def _keras():
@@ -85,6 +85,7 @@ class KerasCNNEpoch:
     def time_epoch_torch_keras(self):
         self.kmodel.fit(self.x, self.y, epochs=1, batch_size=32, verbose=0)
 
+    @needs_torch
     def time_epoch_torch_eager(self):
         torch = torch_or_skip()
         if not hasattr(self, "tmodel"):

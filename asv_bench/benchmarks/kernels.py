@@ -13,7 +13,7 @@ import numpy as np
 from fastnn._kernels import elementwise as E
 from fastnn._kernels import threads
 
-from ._common import set_threads, torch, torch_or_skip
+from ._common import needs_torch, set_threads, torch
 
 N = 1 << 22
 
@@ -21,14 +21,6 @@ N = 1 << 22
 # shipped relu moved to C; relu_fwd itself before that).
 NUMBA_RELU = next(s.kernel for name, s in sorted(E.SPECS.items())
                   if s.engine == "numba" and s.arity == 1 and "relu" in name)
-
-
-def needs_torch(method):
-    """Skip this benchmark (asv: n/a) where torch is not installed."""
-    def setup(*params):
-        torch_or_skip()
-    method.setup = setup
-    return method
 
 
 class _Elementwise:

@@ -15,15 +15,7 @@ import numpy as np
 import fastnn as fn
 import fastnn.functional as F
 
-from ._common import set_threads, torch, torch_or_skip
-
-
-def _twin(method):
-    """Skip a torch twin (asv: n/a) where torch is not installed."""
-    def setup(*params):  # asv calls a benchmark's own setup with the params only
-        torch_or_skip()
-    method.setup = setup
-    return method
+from ._common import needs_torch, set_threads, torch
 
 
 class _CrossEntropy:
@@ -45,7 +37,7 @@ class _CrossEntropy:
     def time_fwd_fastnn(self):
         F.cross_entropy(self.x, self.t)
 
-    @_twin
+    @needs_torch
     def time_fwd_torch(self):
         with torch.no_grad():
             torch.nn.functional.cross_entropy(self.tx, self.tt)
@@ -54,7 +46,7 @@ class _CrossEntropy:
         self.xg.grad = None
         F.cross_entropy(self.xg, self.t).backward()
 
-    @_twin
+    @needs_torch
     def time_fwd_bwd_torch(self):
         self.txg.grad = None
         torch.nn.functional.cross_entropy(self.txg, self.tt).backward()
@@ -94,7 +86,7 @@ class Elementwise4M:
         self.xg.grad = None
         self.f(self.xg, self.y).backward()
 
-    @_twin
+    @needs_torch
     def time_fwd_bwd_torch(self, name):
         self.txg.grad = None
         self.tf(self.txg, self.ty).backward()

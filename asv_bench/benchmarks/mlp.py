@@ -3,31 +3,18 @@
 Model Linear(784,256)-ReLU-Dropout(0.2)-Linear(256,128)-ReLU-Linear(128,10),
 cross-entropy, Adam(lr=1e-3), batch 128, 60k samples, 2 threads for both.
 """
-import os
-
 import numpy as np
 
 import fastnn as fn
 from fastnn import workloads as W
 
-THREADS = int(os.environ.get("FASTNN_BENCH_THREADS", "2"))
+from ._common import THREADS, needs_torch, set_threads, torch, torch_or_skip
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:
-        raise NotImplementedError("torch not installed")
+    torch = torch_or_skip()
     torch.set_num_threads(THREADS)
     return torch
-
-
-def needs_torch(method):
-    """Skip this benchmark (asv: n/a) where torch is not installed."""
-    def setup(*params):
-        _torch()
-    method.setup = setup
-    return method
 
 
 class MLPEpoch:
@@ -46,11 +33,13 @@ class MLPEpoch:
         m = W.mlp_fastnn()
         W.train_epoch_fastnn(m, fn.optim.Adam(m.parameters(), lr=1e-3), self.x, self.y)
 
+    @needs_torch
     def time_epoch_torch(self):
         torch = _torch()
         m = W.mlp_torch()
         W.train_epoch_torch(m, torch.optim.Adam(m.parameters(), lr=1e-3), self.x, self.y)
 
+    @needs_torch
     def time_epoch_torch_fused_adam(self):
         torch = _torch()
         m = W.mlp_torch()
@@ -69,6 +58,7 @@ class MLPEpochPeakMem:
         m = W.mlp_fastnn()
         W.train_epoch_fastnn(m, fn.optim.Adam(m.parameters(), lr=1e-3), self.x, self.y)
 
+    @needs_torch
     def peakmem_epoch_torch(self):
         torch = _torch()
         m = W.mlp_torch()
@@ -81,19 +71,14 @@ class MLPInference:
     target: fastnn at most 0.3x torch."""
 
     def setup(self):
-        fn.set_num_threads(THREADS)
+        set_threads()
         self.sample = np.random.default_rng(0).standard_normal((1, 784), dtype=np.float32)
         self.m = W.mlp_fastnn().eval()
         self.params = [p.data for p in self.m.parameters()]
         with fn.no_grad():
             self.m(self.sample)
-        try:
-            import torch
-        except ImportError:
-            self.tm = None
-        else:
-            torch.set_num_threads(THREADS)
-            self.torch, self.tm = torch, W.mlp_torch().eval()
+        if torch is not None:
+            self.tm = W.mlp_torch().eval()
             self.tsample = torch.from_numpy(self.sample)
 
     def time_single_sample_fastnn(self):
@@ -108,5 +93,5 @@ class MLPInference:
 
     @needs_torch
     def time_single_sample_torch(self):
-        with self.torch.no_grad():
+        with torch.no_grad():
             self.tm(self.tsample)
