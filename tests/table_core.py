@@ -217,8 +217,10 @@ OPS = [
     Op("linear_batch1", F.linear, linear_ref, randn((1, 6), (4, 6), (4,)), grad=(0, 1, 2),
        torch=lambda x, w, b: _t().nn.functional.linear(x, w, b)),
     # the rows above run the small-batch C kernel; this one is past its limit: BLAS
+    # float32 sums of 48 products of N(0, 1) values: BLAS's blocked order rounds up to
+    # ~1e-6 apart from the float64 reference where terms cancel, so atol follows the scale
     Op("linear_blas_batch", F.linear, linear_ref, randn((70, 48), (40, 48), (40,)), grad=(0, 1, 2),
-       torch=lambda x, w, b: _t().nn.functional.linear(x, w, b)),
+       torch=lambda x, w, b: _t().nn.functional.linear(x, w, b), atol=1e-5),
 ]
 
 
