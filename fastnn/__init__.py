@@ -19,13 +19,20 @@ from .tensor import Tensor, tensor, as_tensor                # noqa: F401
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "callbacks",
-         "datasets", "metrics", "random", "serialization"}
+         "datasets", "metrics", "random", "serialization", "optimizers", "initializers",
+         "regularizers"}
+# Keras's top-level names (keras.Input, keras.Sequential, keras.Model): module, attribute
+_KERAS_NAMES = {"Input": ("layers", "Input"), "Sequential": ("models", "Sequential"),
+                "Model": ("models", "Model")}
 
 
 def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _KERAS_NAMES:
+        module, attr = _KERAS_NAMES[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
     if name in ("save", "load"):
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")

@@ -305,7 +305,9 @@ def test_summary_shapes_and_param_counts(capsys):
     for s in ("(None, 6, 6, 8)", "(None, 3, 3, 8)", "(None, 72)", "(None, 10)",
               "conv2d (Conv2D)", "max_pooling2d (MaxPooling2D)", "Total params: 810"):
         assert s in out, s
-    rows = {line.split()[0]: line.split()[-1] for line in out.splitlines() if "(None" in line}
+    cells = [[c.strip() for c in line.strip("│").split("│")] for line in out.splitlines()
+             if "(None" in line]
+    rows = {c[0].split()[0]: c[-1] for c in cells}
     assert rows == {"conv2d": "80", "max_pooling2d": "0", "flatten": "0", "dense": "730"}
     m2 = fn.models.Sequential([
         fn.layers.Conv2D(4, 3, strides=2, padding="same", use_bias=False, input_shape=(7, 7, 3)),
