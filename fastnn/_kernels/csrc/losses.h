@@ -31,6 +31,14 @@
 #define FNN_STR_(x) #x
 #define FNN_STR(x) FNN_STR_(x)
 
+/* A compiler barrier on one scalar: its value is taken as is, never re-derived by
+ * reassociating the arithmetic around it (-ffast-math allows that otherwise). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FNN_CE_KEEP(v) __asm__ volatile("" : "+m"(v))
+#else
+#define FNN_CE_KEEP(v) ((void)0)
+#endif
+
 /* Helpers for the expressions (NaN falls through every comparison). */
 #define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u) * ZERO))
 #define RELU(u) ((u) < 0 ? ZERO : (u))
