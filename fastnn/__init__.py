@@ -26,7 +26,7 @@ def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in ("save", "load"):
+    if name in ("save", "load", "LoadError"):
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
 
