@@ -1,0 +1,312 @@
+"""The two engines agree: every function of a compiled kernel module against its
+Numba/NumPy twin (the module the engine runs where the C kernels cannot), on the same
+inputs, NaN and infinities included; and the engine's choice of build.
+
+The C side is loaded whatever FASTNN_ENGINE says (engine.compiled), so these run in
+both CI passes; they skip only where no C build exists (no compiler at install).
+"""
+import numpy as np
+import pytest
+
+from fastnn._kernels import engine
+from fastnn._kernels import _twin_elementwise as TE, _twin_linear as TL, _twin_losses as TLo
+from fastnn._kernels import elementwise as E
+
+DTYPES = [np.float32, np.float64]
+SIZES = [0, 1, 63, 64, 65, 1000]
+
+
+def _c(name):
+    mod = engine.compiled(name)
+    if mod is None:
+        pytest.skip(f"no C build of {name} here (installed without a compiler)")
+    return mod
+
+
+def _tol(dtype):
+    return dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-12)
+
+
+def _specials(x):
+    """x with NaN, +-inf, +-0 and huge/tiny values at fixed places (where it is long enough)."""
+    sp = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 1e-30], x.dtype)
+    x = x.copy()
+    k = min(x.size, sp.size)
+    x.reshape(-1)[:k] = sp[:k]
+    return x
+
+
+# ---- elementwise ------------------------------------------------------------------
+def test_same_op_tables():
+    ce = _c("_celementwise")
+    assert TE.UNARY == ce.UNARY
+    assert TE.BINARY == ce.BINARY
+    assert TLo.POINTWISE == _c("_closses").POINTWISE
+    cl = _c("_clinear")
+    assert (TL.ACT_NONE, TL.ACT_RELU) == (cl.ACT_NONE, cl.ACT_RELU)
+    assert TL.limits() == cl.limits()
+
+
+def _params(name):
+    """Parameters of an op (from its Spec row where one exists)."""
+    for spec_name, spec in E.SPECS.items():
+        if spec_name == name and spec.params:
+            return (tuple(spec.params) + (0.0, 0.0, 0.0))[:3]
+    return {"elu_bwd": (1.3, 1.05, 1.0)}.get(name, (0.0, 0.0, 0.0))
+
+
+def _domain(name):
+    return E.SPECS[name].domain if name in E.SPECS else (-6.0, 6.0)
+
+
+def _compare(got, want, dtype, scale=None):
+    """Equal to round-off; ``scale`` (the incoming gradient) bounds the absolute error of
+    a backward op, whose derivative may cancel to near 0 (gelu' at x = -0.75)."""
+    tol = _tol(dtype)
+    if scale is None:
+        np.testing.assert_allclose(got, want, equal_nan=True, **tol)
+        return
+    with np.errstate(all="ignore"):
+        atol = tol["atol"] * (1 + np.abs(scale.astype(np.float64)))
+        ok = np.isclose(got, want, rtol=tol["rtol"], atol=atol, equal_nan=True)
+    bad = np.flatnonzero(~ok)[:5]
+    assert not bad.size, f"at {bad}: twin {got[bad]}, C {want[bad]}, grad {scale[bad]}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(TE.UNARY))
+def test_unary_twin_matches_c(name, dtype, rng):
+    ce = _c("_celementwise")
+    a, b, c = _params(name)
+    for n in SIZES:
+        x = rng.uniform(*_domain(name), n).astype(dtype)
+        for xx in (x, _specials(x)):
+            want = ce.unary(ce.UNARY[name], xx, np.empty_like(xx), a, b, c, 1)
+            got = TE.unary(TE.UNARY[name], xx, np.empty_like(xx), a, b, c, 1)
+            assert got.dtype == dtype
+            with np.errstate(all="ignore"):
+                _compare(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(TE.BINARY))
+def test_binary_twin_matches_c(name, dtype, rng):
+    ce = _c("_celementwise")
+    a, b, c = _params(name)
+    for n in SIZES:
+        u = rng.uniform(*_domain(name), n).astype(dtype)
+        g = rng.standard_normal(n).astype(dtype)
+        for uu, gg in ((u, g), (_specials(u), g), (u, _specials(g))):
+            want = ce.binary(ce.BINARY[name], uu, gg, np.empty_like(uu), a, b, c, 1)
+            got = TE.binary(TE.BINARY[name], uu, gg, np.empty_like(uu), a, b, c, 1)
+            _compare(got, want, dtype, scale=gg)
+
+
+def test_unary_twin_works_in_place(rng):
+    x = rng.standard_normal(100).astype(np.float32)
+    want = np.tanh(x)
+    assert TE.unary(TE.UNARY["tanh_fwd"], x, x, 0, 0, 0, 1) is x
+    np.testing.assert_allclose(x, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("log_out", [False, True])
+def test_softmax_twin_matches_c(log_out, dtype, rng):
+    ce = _c("_celementwise")
+    for d in (1, 15, 16, 17, 1000):
+        x = (rng.standard_normal((6, d)) * 5).astype(dtype)
+        x[1, 0] = np.nan
+        x[2] = -np.inf
+        x[3, -1] = np.inf
+        x[4] *= 1e3
+        y = ce.softmax_rows(x, np.empty_like(x), d, log_out, 1)
+        np.testing.assert_allclose(TE.softmax_rows(x, np.empty_like(x), d, log_out, 1), y,
+                                   equal_nan=True, **_tol(dtype))
+        g = rng.standard_normal((6, d)).astype(dtype)
+        yf = np.where(np.isfinite(y), y, 0).astype(dtype)
+        np.testing.assert_allclose(TE.softmax_bwd_rows(yf, g, np.empty_like(x), d, log_out, 1),
+                                   ce.softmax_bwd_rows(yf, g, np.empty_like(x), d, log_out, 1),
+                                   equal_nan=True, **_tol(dtype))
+
+
+# ---- losses -----------------------------------------------------------------------
+_PROB = {"bce", "k_bce", "k_kld", "kl_div", "k_msle"}
+
+
+def _loss_inputs(name, n, dtype, rng):
+    if name in _PROB:
+        x = rng.uniform(0, 1, n)
+        y = rng.uniform(0, 1, n)
+        if n > 4:
+            x[:4] = [0.0, 1.0, 1 - 1e-9, 1e-9]   # at and beyond the clips
+            y[:2] = [0.0, 1.0]
+    elif name in ("k_hinge", "k_sq_hinge"):
+        x, y = rng.standard_normal(n) * 2, rng.choice([-1.0, 1.0], n)
+    else:
+        x, y = rng.standard_normal(n) * 3, rng.standard_normal(n) * 3
+    x, y = x.astype(dtype), y.astype(dtype)
+    if n > 6:
+        x[5] = np.nan
+        y[6] = np.nan
+    return x, y
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(TLo.POINTWISE))
+def test_pointwise_losses_twin_matches_c(name, dtype, rng):
+    cl = _c("_closses")
+    op = cl.POINTWISE[name]
+    p = 0.7
+    tol = _tol(dtype)
+    for n in (0, 1, 100, 5000):
+        x, y = _loss_inputs(name, n, dtype, rng)
+        gc, gt = np.empty_like(x), np.empty_like(x)
+        sc = cl.pw_sum(op, x, y, p, gc, 0.5, 1)
+        st = TLo.pw_sum(op, x, y, p, gt, 0.5, 1)
+        np.testing.assert_allclose(st, sc, equal_nan=True, **tol)
+        np.testing.assert_allclose(gt, gc, equal_nan=True, **tol)
+        assert TLo.pw_sum(op, x, y, p, None, 1.0, 1) == pytest.approx(sc if n else 0.0, nan_ok=True,
+                                                                     rel=tol["rtol"], abs=1e-6)
+        lc, lt = np.empty_like(x), np.empty_like(x)
+        cl.pw_elem(op, x, y, p, lc, gc, 1)
+        TLo.pw_elem(op, x, y, p, lt, gt, 1)
+        np.testing.assert_allclose(lt, lc, equal_nan=True, **tol)
+        np.testing.assert_allclose(gt, gc, equal_nan=True, **tol)
+        if n >= 100:
+            x2, y2 = x.reshape(-1, 50), y.reshape(-1, 50)
+            oc, ot = np.empty(x2.shape[0], dtype), np.empty(x2.shape[0], dtype)
+            gc2, gt2 = np.empty_like(x2), np.empty_like(x2)
+            cl.pw_rows(op, x2, y2, x2.shape[0], 50, p, oc, gc2, 2.0, 1)
+            TLo.pw_rows(op, x2, y2, x2.shape[0], 50, p, ot, gt2, 2.0, 1)
+            np.testing.assert_allclose(ot, oc, equal_nan=True, **tol)
+            np.testing.assert_allclose(gt2, gc2, equal_nan=True, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_logits_pos_weight_twin_matches_c(dtype, rng):
+    cl = _c("_closses")
+    x = (rng.standard_normal((20, 7)) * 4).astype(dtype)
+    x[3, 2] = np.nan
+    y = rng.uniform(0, 1, (20, 7)).astype(dtype)
+    pw = rng.uniform(0.5, 3, 7).astype(dtype)
+    outs = []
+    for mod in (cl, TLo):
+        loss, g = np.empty_like(x), np.empty_like(x)
+        total = mod.bce_logits_pw(x, y, pw, 20, 7, loss, g, 0.25, 1)
+        outs.append((total, loss, g))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, equal_nan=True, **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+@pytest.mark.parametrize("mean", [False, True])
+def test_cross_entropy_twins_match_c(dtype, weighted, eps, mean, rng):
+    cl = _c("_closses")
+    N, C = 12, 9
+    x = (rng.standard_normal((N, C)) * 3).astype(dtype)
+    x[4, 1] = np.nan
+    t = rng.integers(0, C, N).astype(np.int64)
+    t[2] = -100                                  # ignored
+    w = rng.uniform(0.5, 2, C).astype(dtype) if weighted else None
+    res = []
+    for mod in (cl, TLo):
+        loss, g = np.empty(N, dtype), np.empty_like(x)
+        total, den, bad = mod.ce_hard(x, t, w, -100, eps, loss, g, 0.5, mean, 1)
+        res.append((total, den, bad, loss, g))
+    (tc, dc, bc, lc, gc), (tt, dt, bt, lt, gt) = res
+    assert bc == bt == N and dt == pytest.approx(dc)
+    for a, b in ((tt, tc), (lt, lc), (gt, gc)):
+        np.testing.assert_allclose(a, b, equal_nan=True, **_tol(dtype))
+    bad_t = t.copy()
+    bad_t[7], bad_t[9] = C, -3                   # out of range: first bad row reported
+    for mod in (cl, TLo):
+        assert mod.ce_hard(x, bad_t, w, -100, eps, np.empty(N, dtype), None, 1.0, mean, 1)[2] == 7
+    y = rng.uniform(0, 1, (N, C)).astype(dtype)
+    y /= y.sum(1, keepdims=True)
+    res = []
+    for mod in (cl, TLo):
+        loss, g = np.empty(N, dtype), np.empty_like(x)
+        res.append((mod.ce_soft(x, y, w, eps, loss, g, 0.5, 1), loss, g))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, equal_nan=True, **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scale_twin_matches_c(dtype, rng):
+    cl = _c("_closses")
+    a = _specials(rng.standard_normal(300).astype(dtype))
+    np.testing.assert_array_equal(TLo.scale(a, np.empty_like(a), 0.3, 1),
+                                  cl.scale(a, np.empty_like(a), 0.3, 1))
+
+
+# ---- linear -----------------------------------------------------------------------
+class _P:
+    def __init__(self, data):
+        self.data = data
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_twin_takes_the_same_inputs_and_matches_c(dtype, rng):
+    cl = _c("_clinear")
+    f = dtype
+    x = rng.standard_normal((3, 20)).astype(f)
+    w = rng.standard_normal((7, 20)).astype(f)
+    b = rng.standard_normal(7).astype(f)
+    cases = [(x, w, b), (x, w, None), (x[:, ::2], w[:, ::2], b), (x.astype(np.float16), w, b),
+             (x, w.astype(np.float32 if f == np.float64 else np.float64), b), (x, w[:, :5], b),
+             (x, w, b[:3]), (x[0], w, b), (np.ones((1, 2000), f), np.ones((300, 2000), f), None),
+             (np.ones((64, 256), f), np.ones((256, 256), f), None), (x.tolist(), w, b)]
+    for act in (cl.ACT_NONE, cl.ACT_RELU):
+        for args in cases:
+            want = cl.linear_small(*args, act)
+            got = TL.linear_small(*args, act)
+            assert (got is None) == (want is None), [np.shape(a) for a in args]
+            if want is not None:
+                np.testing.assert_allclose(got, want, **_tol(dtype))
+    layers = ((_P(w), _P(b), cl.ACT_RELU), (_P(rng.standard_normal((4, 7)).astype(f)), None, cl.ACT_NONE))
+    np.testing.assert_allclose(TL.linear_chain(x, layers), cl.linear_chain(x, layers), **_tol(dtype))
+    assert TL.linear_chain(x, layers[::-1]) is None and cl.linear_chain(x, layers[::-1]) is None
+    assert TL.linear_chain(x, (layers[0],) * 33) is None and cl.linear_chain(x, (layers[0],) * 33) is None
+
+
+# ---- the engine's choice ----------------------------------------------------------
+_V = [{"isa": "x86-64-v2", "requires": ["sse4.2"]},
+      {"isa": "x86-64-v3", "requires": ["sse4.2", "avx2", "fma"]},
+      {"isa": "x86-64-v4", "requires": ["sse4.2", "avx2", "fma", "avx512f"]}]
+
+
+@pytest.mark.parametrize("features,forced,want", [
+    ({"sse4.2", "avx2", "fma", "avx512f"}, None, ["x86-64-v4", "x86-64-v3", "x86-64-v2"]),
+    ({"sse4.2", "avx2", "fma"}, None, ["x86-64-v3", "x86-64-v2"]),
+    ({"sse4.2", "avx2"}, None, ["x86-64-v2"]),                      # AVX2 without FMA: v2
+    ({"sse2"}, None, []),                                          # older than v2: no build
+    ({"sse4.2", "avx2", "fma", "avx512f"}, "x86-64-v3", ["x86-64-v3", "x86-64-v2"]),
+    ({"sse4.2", "avx2", "fma", "avx512f"}, "x86-64-v2", ["x86-64-v2"]),
+    ({"sse4.2"}, "x86-64-v4", ["x86-64-v2"]),
+    (None, None, ["x86-64-v2"]),                                   # unknown CPU: baseline only
+])
+def test_choose_variants(features, forced, want):
+    usable, skipped = engine.choose_variants(_V, features, forced)
+    assert [v["isa"] for v in usable] == want
+    assert set(skipped) | set(want) == {v["isa"] for v in _V}
+
+
+def test_native_build_for_another_cpu_is_refused():
+    v = [{"isa": "native", "requires": ["sse4.2", "avx512f"]}]
+    usable, skipped = engine.choose_variants(v, {"sse4.2", "avx2"})
+    assert usable == [] and "avx512f" in skipped["native"]
+    assert engine.choose_variants(v, None)[0] == []
+
+
+def test_bad_engine_and_isa_names_are_rejected(run_python):
+    for var, val in (("FASTNN_ENGINE", "cuda"), ("FASTNN_ISA", "v9")):
+        out = run_python("""
+            try:
+                import fastnn.functional as F
+                F.tanh([1.0])
+            except ValueError as e:
+                print("ValueError", e)
+        """, env={var: val})
+        assert "ValueError" in out.stdout and var in out.stdout and val in out.stdout
