@@ -229,7 +229,7 @@ class ProgbarLogger(Callback):
         return (self.params or {}).get("verbose", 1)
 
     def _start(self, steps):
-        self._steps, self._t0, self._last = steps, time.perf_counter(), 0.0
+        self._steps, self._t0, self._last, self._width = steps, time.perf_counter(), 0.0, 0
 
     def _bar(self, step, logs, final=False):
         now = time.perf_counter()
@@ -246,10 +246,12 @@ class ProgbarLogger(Callback):
             bar = f"{step}/Unknown"
         per = elapsed / max(step, 1)
         unit = f"{per * 1e3:.0f}ms/step" if per >= 1e-3 else f"{per * 1e6:.0f}us/step"
-        line = f"\r{bar} - {elapsed:.0f}s {unit}"
+        line = f"{bar} - {elapsed:.0f}s {unit}"
         if logs:
             line += " - " + _format_logs(logs)
-        print(line, end="\n" if final else "", file=self._out(), flush=True)
+        # pad over a longer previous line, as the cursor returns to the line start
+        width, self._width = getattr(self, "_width", 0), len(line)
+        print("\r" + line.ljust(width), end="\n" if final else "", file=self._out(), flush=True)
 
     def on_train_begin(self, logs=None):
         self._in_fit = True

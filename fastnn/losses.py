@@ -495,7 +495,7 @@ def reduce_weighted_values(loss, sample_weight=None, reduction="sum_over_batch_s
     if reduction == "mean_with_sample_weight" and sw is not None:
         den = float(sw.sum())
     else:
-        den = float(loss.size)
+        den = float(loss.data.size)
     return total * (1.0 / den) if den else total * 0.0
 
 

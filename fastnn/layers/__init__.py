@@ -12,19 +12,21 @@ from .base import Layer
 from .conv import (AveragePooling2D, AvgPool2D, Conv2D, GlobalAveragePooling2D,
                    GlobalAvgPool2D, GlobalMaxPool2D, GlobalMaxPooling2D, MaxPool2D,
                    MaxPooling2D)
-from .core import Activation, Dense, Dropout, Flatten, Reshape
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
 from .input_layer import Input, InputLayer
 from .merging import Add, Average, Multiply, Subtract
 from .node import KerasTensor
+from .normalization import BatchNormalization, LayerNormalization
 
 __all__ = ["Layer", "InputLayer", "Input", "KerasTensor", "Dense", "Activation", "Dropout",
-           "Flatten", "Reshape", "Conv2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D",
+           "Flatten", "Reshape", "Embedding", "BatchNormalization", "LayerNormalization", "Conv2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D",
            "AvgPool2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D",
            "GlobalMaxPool2D", "Add", "Subtract", "Multiply", "Average", "LAYERS", "get"]
 
 #: Every layer class a saved model may name (the one registry of layer types).
 LAYERS = {cls.__name__: cls for cls in (
-    InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Conv2D, MaxPooling2D,
+    InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Embedding, BatchNormalization,
+    LayerNormalization, Conv2D, MaxPooling2D,
     AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Add, Subtract, Multiply,
     Average)}
 

@@ -344,7 +344,7 @@ class Layer(Module):
 
     def count_params(self):
         """The number of scalars in every weight (trainable or not), as Keras counts."""
-        return int(sum(p.size for p, _ in self._all_weights()))
+        return int(sum(p.data.size for p, _ in self._all_weights()))
 
     # --- building and calling ----------------------------------------------------------
     def build(self, input_shape):

@@ -10,8 +10,8 @@ from .. import regularizers as _regularizers
 from ..tensor import Tensor
 from .base import Layer
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "positive_int",
-           "activation_name"]
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Embedding",
+           "positive_int", "activation_name"]
 
 
 def positive_int(where, v):
@@ -256,3 +256,68 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Embedding(Layer):
+    """Map integer indices to dense vectors, as ``keras.layers.Embedding``: the output
+    for index i is row i of ``embeddings`` (input_dim, output_dim), via ``F.embedding``.
+    Float indices (e.g. from a float32 ``fn.Input``) are cast to integers, as Keras.
+
+    Args:
+        input_dim: the vocabulary size. output_dim: the vector size.
+        embeddings_initializer: default 'uniform' (U(±0.05)).
+        embeddings_regularizer: a penalty added to the loss.
+
+    Raises:
+        ValueError: sizes < 1, mask_zero=True (masks are not supported by fastnn).
+        IndexError: an index outside [0, input_dim).
+
+    >>> import fastnn as fn
+    >>> e = fn.layers.Embedding(10, 3)
+    >>> e(fn.tensor([[1, 2, 9]])).shape
+    (1, 3, 3)
+    """
+
+    _accepts_int_input = True
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 weights=None, lora_rank=None, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = positive_int("Embedding input_dim", input_dim)
+        self.output_dim = positive_int("Embedding output_dim", output_dim)
+        if mask_zero or embeddings_constraint is not None or lora_rank is not None:
+            raise ValueError("Embedding: mask_zero, embeddings_constraint and lora_rank are not "
+                             "supported by fastnn.")
+        self.embeddings_initializer = _initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = _regularizers.get(embeddings_regularizer)
+        self._init_name = embeddings_initializer
+        self._build(None)
+        if weights is not None:
+            self.set_weights(weights)
+
+    def build(self, input_shape=None):
+        if "embeddings" in self._parameters:
+            return
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
+                                          name="embeddings")
+
+    def call(self, inputs):
+        idx = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        if idx.dtype.kind not in "iu":
+            idx = idx.astype(np.int64)
+        return F.embedding(idx, self.embeddings)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def _output_dtype(self, x):
+        return self._dtype
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "embeddings_initializer": _initializer_name(self._init_name),
+                "embeddings_regularizer": _regularizers.serialize(self.embeddings_regularizer)}

@@ -298,7 +298,7 @@ class EpochIterator:
                         warnings.warn(f"{self.where}: the input ran out of data; training "
                                       f"stops (a generator yields one pass only: give a "
                                       f"re-iterable source such as fn.data.DataLoader, or "
-                                      f"steps_per_epoch).", stacklevel=4)
+                                      f"steps_per_epoch).", stacklevel=5)
                 return
             yield step, self._with_class_weight(*unpack_batch(batch, self.where))
             step += 1

@@ -86,34 +86,45 @@ class Functional(Model):
 
     @staticmethod
     def _topological_nodes(where, flat_in, flat_out):
-        """The nodes that compute the outputs, each after the nodes it reads."""
+        """The nodes that compute the outputs, each after the nodes it reads, otherwise in
+        the order the layers were created (Keras's order of ``model.layers``)."""
+        import heapq
         given = {id(t) for t in flat_in}
-        order, state = [], {}
-        for out in flat_out:
-            stack = [(out._history[0], False)]
-            while stack:
-                node, done = stack.pop()
-                if done:
-                    if state.get(id(node)) != 2:
-                        state[id(node)] = 2
-                        order.append(node)
+        needed, stack = {}, [t._history[0] for t in flat_out]
+        while stack:                     # every node the outputs depend on
+            node = stack.pop()
+            if id(node) in needed:
+                continue
+            needed[id(node)] = node
+            if isinstance(node.layer, InputLayer) and not any(id(t) in given
+                                                              for t in node.outputs):
+                raise ValueError(f"{where}: graph disconnected: the outputs need the input "
+                                 f"{node.outputs[0]!r}, which is not among the model's "
+                                 f"inputs {[t.name for t in flat_in]}.")
+            for t in node.inputs:
+                if id(t) in given:
                     continue
-                if state.get(id(node)):
-                    continue
-                state[id(node)] = 1
-                stack.append((node, True))
-                if isinstance(node.layer, InputLayer) and not any(id(t) in given
-                                                                  for t in node.outputs):
-                    raise ValueError(f"{where}: graph disconnected: the outputs need the input "
-                                     f"{node.outputs[0]!r}, which is not among the model's "
-                                     f"inputs {[t.name for t in flat_in]}.")
-                for t in node.inputs:
-                    if id(t) in given:
-                        continue
-                    if t._history is None:
-                        raise ValueError(f"{where}: {t!r} has no origin; build the graph from "
-                                         f"fn.Input.")
-                    stack.append((t._history[0], False))
+                if t._history is None:
+                    raise ValueError(f"{where}: {t!r} has no origin; build the graph from "
+                                     f"fn.Input.")
+                stack.append(t._history[0])
+        waiting = {k: sum(1 for t in n.inputs if id(t) not in given) for k, n in needed.items()}
+        readers = {}
+        for k, n in needed.items():
+            for t in n.inputs:
+                if id(t) not in given:
+                    readers.setdefault(id(t._history[0]), []).append(k)
+        order_of = {k: i for i, k in enumerate(needed)}
+        ready = [(n.layer._order, order_of[k], k) for k, n in needed.items() if not waiting[k]]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, _, k = heapq.heappop(ready)
+            order.append(needed[k])
+            for r in readers.get(k, []):
+                waiting[r] -= 1
+                if not waiting[r]:
+                    heapq.heappush(ready, (needed[r].layer._order, order_of[r], r))
         return order
 
     @property

@@ -176,8 +176,8 @@ class Model(Trainer, Layer):
         print_fn(line("└", "┴", "┘"))
         trainable = self.trainable_weights
         fixed = self.non_trainable_weights
-        n_t = sum(p.size for p in trainable)
-        n_f = sum(p.size for p in fixed)
+        n_t = sum(p.data.size for p in trainable)
+        n_f = sum(p.data.size for p in fixed)
         b_t = sum(p.data.nbytes for p in trainable)
         b_f = sum(p.data.nbytes for p in fixed)
         print_fn(f" Total params: {n_t + n_f:,} ({readable_size(b_t + b_f)})")

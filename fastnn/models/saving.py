@@ -11,6 +11,7 @@ import warnings
 
 from .. import losses as _losses
 from .. import optimizers as _optimizers
+from ..serialization import LoadError, content_errors
 from ..serialization import load as _load, save as _save
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "layer_config",
@@ -144,7 +145,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             loaded; loading is always safe).
 
     Raises:
-        ValueError: a file that does not hold a fastnn model (named), or an unknown layer.
+        fn.LoadError: a file that is malformed or does not hold a fastnn model (the
+            message names the file).
 
     >>> import fastnn as fn, os, tempfile
     >>> m = fn.Sequential([fn.Input((3,)), fn.layers.Dense(2)])
@@ -156,9 +158,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError("load_model: custom_objects are not supported (a fastnn file holds "
                          "built-in layers only, and loading never runs code).")
     obj = _load(filepath)
+    with content_errors(filepath, "fastnn model"):
+        return _model_from(obj, filepath, compile)
+
+
+def _model_from(obj, filepath, compile):
     where = f"load_model('{filepath}')"
     if not isinstance(obj, dict):
-        raise ValueError(f"{where}: the file does not hold a fastnn model.")
+        raise LoadError(f"{where}: the file does not hold a fastnn model.")
     if obj.get("format") == "fastnn.models.Sequential":
         model = _load_first_format(obj, where)
         cfg = obj.get("compile")
@@ -167,14 +174,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                           metrics=cfg["metrics"] or None)
         return model
     if obj.get("format") != _FORMAT:
-        raise ValueError(f"{where}: the file does not hold a fastnn model "
-                         f"(format {obj.get('format')!r}).")
+        raise LoadError(f"{where}: the file does not hold a fastnn model "
+                        f"(format {obj.get('format')!r}).")
     if obj.get("version") != _VERSION:
-        raise ValueError(f"{where}: model format version {obj.get('version')!r} is not "
-                         f"supported (this fastnn reads version {_VERSION}).")
+        raise LoadError(f"{where}: model format version {obj.get('version')!r} is not "
+                        f"supported (this fastnn reads version {_VERSION}).")
     cls = _model_classes().get(obj.get("class_name"))
     if cls is None:
-        raise ValueError(f"{where}: unknown model type {obj.get('class_name')!r}.")
+        raise LoadError(f"{where}: unknown model type {obj.get('class_name')!r}.")
     model = cls.from_config(obj["config"], where)
     model.set_weights(obj["weights"])
     cfg = obj.get("compile")
@@ -205,7 +212,7 @@ def load_weights(model, path, skip_mismatch=False):
     obj = _load(path)
     if not isinstance(obj, dict) or obj.get("format") not in (_WEIGHTS, _FORMAT,
                                                               "fastnn.models.Sequential"):
-        raise ValueError(f"load_weights: '{path}' does not hold fastnn weights.")
+        raise LoadError(f"load_weights: '{path}' does not hold fastnn weights.")
     weights = obj["weights"]
     if skip_mismatch:
         current = model.get_weights()

@@ -203,13 +203,14 @@ class Trainer:
             m.reset_state()
 
     def get_metrics_result(self):
-        """The current values of the loss and the metrics, as a dict."""
+        """The current values of the loss and the metrics, as a dict sorted by name (the
+        order of Keras's logs)."""
         out = {"loss": self._loss_tracker.result()}
         if self._compile_loss is not None:
             out.update({m.name: m.result() for m in self._compile_loss.metrics})
         if self._compile_metrics is not None:
             out.update(self._compile_metrics.result())
-        return out
+        return dict(sorted(out.items()))
 
     # --- one batch -----------------------------------------------------------------------
     def _split(self, where, y, y_pred):
@@ -426,11 +427,13 @@ class Trainer:
         return self._flatten_logs(logs)
 
     def _flatten_logs(self, logs):
-        names = [m.name for m in self.metrics]
+        """``logs`` as a list in Keras's order: the loss, the per-output losses, the
+        compiled metrics by their own names, then the other keys sorted."""
+        names = ["loss"]
+        if self._compile_loss is not None:
+            names += [m.name for m in self._compile_loss.metrics]
         if self._compile_metrics is not None:
-            names = ["loss"] + [m.name for m in (self._compile_loss.metrics
-                                                 if self._compile_loss else [])] + \
-                list(self._compile_metrics.result())
+            names += [m.name for m in self._compile_metrics.metrics]
         out = [logs[k] for k in names if k in logs]
         out += [logs[k] for k in sorted(logs) if k not in names]
         return out[0] if len(out) == 1 else out
