@@ -619,12 +619,15 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                # as Keras: columns for validation logs that may come in later epochs
+                self.keys += [f"val_{k}" for k in self.keys]
             self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch"] + self.keys,
                                          delimiter=self.sep)
             if self._append_header:
                 self.writer.writeheader()
         row = {"epoch": epoch}
-        row.update({k: logs.get(k, "NA") for k in self.keys})
+        row.update({k: _csv_value(logs.get(k, "NA")) for k in self.keys})
         self.writer.writerow(row)
         self.csv_file.flush()
 
@@ -632,6 +635,13 @@ class CSVLogger(Callback):
         if self.csv_file is not None:
             self.csv_file.close()
             self.csv_file = None
+
+
+def _csv_value(v):
+    if isinstance(v, str) or (isinstance(v, np.ndarray) and v.ndim == 0) or \
+            not hasattr(v, "__iter__"):
+        return v
+    return f'"[{", ".join(map(str, v))}]"'
 
 
 class LambdaCallback(Callback):

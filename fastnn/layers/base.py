@@ -297,7 +297,7 @@ class Layer(Module):
         >>> [w.shape for w in fn.layers.Dense(3, input_shape=(4,)).get_weights()]
         [(4, 3), (3,)]
         """
-        return [np.ascontiguousarray(p.data.transpose(axes)) if axes is not None
+        return [p.data.transpose(axes).copy() if axes is not None
                 else p.data.copy() for p, axes in self._all_weights()]
 
     def set_weights(self, weights):
