@@ -399,6 +399,8 @@ class EarlyStopping(MonitorCallback):
         self.best, self.best_weights = None, None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._op is None:
+            self._set_monitor_op()
         current = (logs or {}).get(self.monitor)
         if current is None:
             warnings.warn(f"Early stopping conditioned on metric `{self.monitor}` which is not "
@@ -532,6 +534,8 @@ class ReduceLROnPlateau(MonitorCallback):
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._op is None:
+            self._set_monitor_op()
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _get_lr(self.model.optimizer)
         current = logs.get(self.monitor)

@@ -723,8 +723,7 @@ ALL_METRICS = {**{c.__name__: c for c in _CLASSES}, **{_snake(c.__name__): c for
                "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
                "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
                "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
-               "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-               "a_u_c": AUC, "auc": AUC}
+               "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "auc": AUC}
 
 
 def get(identifier):

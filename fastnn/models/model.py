@@ -114,6 +114,7 @@ class Model(Trainer, Layer):
         finally:
             self.train(mode)
         self.__dict__["_build_input_shape"] = (None,) + tuple(input_shape)[1:]
+        self.__dict__["built"] = True
 
     def _build(self, input_shape):
         Layer._build(self, input_shape)
