@@ -437,3 +437,19 @@ def test_subclassed_and_custom_layer_models_refuse_save(tmp_path):
     other.load_weights(tmp_path / "n.fnn")
     for p, q in zip(net.get_weights(), other.get_weights()):
         np.testing.assert_array_equal(p, q)
+
+
+def test_pickled_optimizer_keeps_state_by_position():
+    """An unpickled model and its optimizer continue exactly like the original (state is
+    kept by the variables' positions, not their ids)."""
+    import pickle
+    x, y = _data()
+    for opt in ("adam", "rmsprop", "sgd"):
+        m = _model(optimizer=opt)
+        m.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+        clone = pickle.loads(pickle.dumps(m))
+        h1 = m.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+        h2 = clone.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+        assert h1.history["loss"] == h2.history["loss"], opt
+        for a, b in zip(m.get_weights(), clone.get_weights()):
+            np.testing.assert_array_equal(a, b)

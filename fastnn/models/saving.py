@@ -213,7 +213,11 @@ def load_weights(model, path, skip_mismatch=False):
     if not isinstance(obj, dict) or obj.get("format") not in (_WEIGHTS, _FORMAT,
                                                               "fastnn.models.Sequential"):
         raise LoadError(f"load_weights: '{path}' does not hold fastnn weights.")
-    weights = obj["weights"]
+    with content_errors(path, "fastnn weights"):
+        _set_loaded_weights(model, obj["weights"], skip_mismatch)
+
+
+def _set_loaded_weights(model, weights, skip_mismatch):
     if skip_mismatch:
         current = model.get_weights()
         weights = [w if getattr(w, "shape", None) == c.shape else c

@@ -175,7 +175,6 @@ class Adam(Optimizer):
         super().build(var_list)
         self._engine = _optim.Adam(self._variables, lr=0.0, betas=(self.beta_1, self.beta_2),
                                    eps=self.epsilon, amsgrad=self.amsgrad)
-        self._in_engine = {id(p) for p in self._variables}
 
     @property
     def variables(self):
@@ -184,10 +183,10 @@ class Adam(Optimizer):
 
     def _update_all(self, grads, variables, lr):
         engine = self._engine
-        new = [p for p in variables if id(p) not in self._in_engine]
+        in_engine = {id(p) for g in engine.param_groups for p in g["params"]}
+        new = [p for p in variables if id(p) not in in_engine]
         if new:
             engine.add_param_group({"params": new})
-            self._in_engine.update(id(p) for p in new)
         given = {id(p) for p in variables}
         held = [(p, p.grad) for g in engine.param_groups for p in g["params"]
                 if id(p) not in given and p.grad is not None]

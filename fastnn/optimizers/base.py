@@ -88,9 +88,12 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.iterations = 0
         self.built = False
+        # state by position in _variables (never by id(), which another process or an
+        # unpickled copy does not share); _slots maps id -> position in this process only
         self._variables = []
-        self._state = {}        # id(variable) -> {slot name: ndarray}
-        self._accumulated = {}  # id(variable) -> summed gradient
+        self._state = []        # per variable: {slot name: ndarray}
+        self._accumulated = {}  # position -> summed gradient
+        self._slots = None
 
     # --- learning rate ------------------------------------------------------------------
     @property
@@ -122,7 +125,7 @@ class Optimizer:
     @property
     def variables(self):
         """The optimizer's state arrays (as Keras's optimizer variables)."""
-        return [a for p in self._variables for a in self._state.get(id(p), {}).values()]
+        return [a for st in self._state for a in st.values()]
 
     def build(self, var_list):
         """Create the state of every variable in ``var_list`` (Parameters)."""
@@ -132,9 +135,26 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}.build: var_list[{i}] must be a float "
                                 f"Parameter, got {type(p).__name__}.")
         self._variables = var_list
-        for p in var_list:
-            self._state[id(p)] = self._new_state(p.data)
+        self._state = [self._new_state(p.data) for p in var_list]
+        self._slots = None
         self.built = True
+
+    def _slot(self, p):
+        """The position of variable ``p`` (added when new)."""
+        slots = self._slots
+        if slots is None or len(slots) != len(self._variables):
+            slots = self._slots = {id(v): i for i, v in enumerate(self._variables)}
+        i = slots.get(id(p))
+        if i is None:
+            i = slots[id(p)] = len(self._variables)
+            self._variables.append(p)
+            self._state.append(self._new_state(p.data))
+        return i
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_slots"] = None
+        return state
 
     def _new_state(self, x):
         return {}
@@ -178,12 +198,8 @@ class Optimizer:
                              f"{len(variables)} variables.")
         if not self.built:
             self.build(variables)
-        known = {id(p) for p in self._variables}
         for p in variables:
-            if id(p) not in known:
-                self._variables.append(p)
-                self._state[id(p)] = self._new_state(p.data)
-                known.add(id(p))
+            self._slot(p)
         pairs = []
         for g, p in zip(grads, variables):
             if g is None:
@@ -205,12 +221,12 @@ class Optimizer:
         if k:
             acc = self._accumulated
             for g, p in zip(grads, variables):
-                a = acc.get(id(p))
-                acc[id(p)] = g.copy() if a is None else a + g
+                i = self._slot(p)
+                acc[i] = g.copy() if acc.get(i) is None else acc[i] + g
             if (self.iterations + 1) % k:
                 self.iterations += 1
                 return
-            grads = [acc.pop(id(p), np.zeros_like(p.data)) / k for p in variables]
+            grads = [acc.pop(self._slot(p), np.zeros_like(p.data)) / k for p in variables]
         grads = self._clip(grads)
         lr = self.learning_rate
         if self.weight_decay:
@@ -240,7 +256,7 @@ class Optimizer:
     def _update_all(self, grads, variables, lr):
         t = self.iterations + 1
         for g, p in zip(grads, variables):
-            self._update(p.data, g, self._state[id(p)], lr, t)
+            self._update(p.data, g, self._state[self._slot(p)], lr, t)
 
     def _update(self, x, g, state, lr, t):
         raise NotImplementedError(f"{type(self).__name__} does not define _update().")
