@@ -453,3 +453,25 @@ def test_pickled_optimizer_keeps_state_by_position():
         assert h1.history["loss"] == h2.history["loss"], opt
         for a, b in zip(m.get_weights(), clone.get_weights()):
             np.testing.assert_array_equal(a, b)
+
+
+def test_sequential_inference_uses_the_nn_no_grad_plan():
+    """Under no_grad in inference, Dense/ReLU/Dropout runs go through fn.nn.Sequential's
+    plan (the same numbers as the layer-by-layer path), rebuilt when a weight changes."""
+    from fastnn.nn import _nograd
+    fn.manual_seed(0)
+    m = fn.Sequential([fn.Input((6,)), fn.layers.Dense(8, activation="relu"),
+                       fn.layers.Dropout(0.5), fn.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).random((2, 6), dtype=np.float32)
+    loop = x
+    for layer in m.layers:
+        loop = layer(loop, training=False)
+    m.eval()
+    with fn.no_grad():
+        np.testing.assert_allclose(m(x).numpy(), loop.numpy(), rtol=1e-6)
+    plan = m._plan[1]
+    assert plan[0][0] == _nograd.DENSE           # one fused run: Dense+ReLU, Dropout, Dense
+    m.layers[0].weight = fn.nn.Parameter(np.zeros((8, 6), np.float32))
+    with fn.no_grad():
+        np.testing.assert_allclose(m(x).numpy(), np.full((2, 3), 1 / 3), rtol=1e-6)
+    np.testing.assert_array_equal(m.predict(x, verbose=0), m.predict_on_batch(x))

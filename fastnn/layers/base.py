@@ -134,6 +134,7 @@ class Layer(Module):
                              f"kernel_regularizer or add the penalty to the loss.")
         d = self.__dict__
         d["built"] = False
+        d["_version"] = 0           # bumped when a weight or sub-layer is (re)assigned
         d["_order"] = next(_CREATED)
         d["_auto_name"] = name is None
         d["name"] = name or snake_case(cls)
@@ -181,6 +182,9 @@ class Layer(Module):
                         p.requires_grad = value
 
     def __setattr__(self, name, value):
+        if isinstance(value, (Module, Parameter)) or name in self._parameters or \
+                name in self._modules:
+            self.__dict__["_version"] += 1
         # a weight made by add_weight, assigned to an attribute: keep one entry, named
         # after the attribute (Keras code writes `self.w = self.add_weight(...)`)
         if isinstance(value, Parameter) and name not in self._parameters:
@@ -238,6 +242,7 @@ class Layer(Module):
                 k += 1
             key = f"{base}_{k}"
         self.register_parameter(key, p)
+        self.__dict__["_version"] += 1
         self._weight_meta[key] = {
             "name": name or key, "fixed": not trainable,
             "axes": None if _stored_axes is None else

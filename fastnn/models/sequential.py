@@ -1,7 +1,9 @@
 """``Sequential``: a linear stack of layers, as ``keras.Sequential``."""
+import operator
+
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import grad_mode, no_grad
 from ..layers.base import Layer, unique_names
 from ..layers.input_layer import InputLayer
 from ..layers.node import KerasTensor
@@ -51,9 +53,13 @@ class Sequential(Model):
     (['accuracy', 'loss'], ['dense', 'dense_1'])
     """
 
+    # the no-grad plan holds this process's Parameter objects
+    _transient = ("_plan",)
+
     def __init__(self, layers=None, trainable=True, name=None):
         Model.__init__(self, trainable=trainable, name=name)
         d = self.__dict__
+        d["_plan"] = None
         d["_stack"] = []
         d["_input_layer"] = None
         d["_build_input_shape"] = None
@@ -144,10 +150,46 @@ class Sequential(Model):
         self.__dict__["built"] = True
 
     def call(self, inputs, training=None):
+        if not training and not grad_mode._state.enabled:
+            return self._run_nograd(inputs)
         x = inputs
         for layer in self._stack:
             x = layer(x)
         return x
+
+    def _run_nograd(self, x):
+        """Inference through fn.nn.Sequential's no-grad plan: each Dense (linear or ReLU)
+        becomes the fn.nn.Linear (+ ReLU) it computes, sharing its Parameters, and an
+        inference Dropout the identity, so runs of them fuse as in fn.nn.Sequential."""
+        # the plan stands while no layer changed its weights or a dropout its mode
+        stack = self._stack
+        key = (tuple(map(_VERSION, stack)), tuple(map(_TRAINING, stack)), len(stack))
+        plan = self._plan
+        if plan is None or plan[0] != key:
+            plan = (key, _nograd().build_plan(self._plan_modules()))
+            self.__dict__["_plan"] = plan
+        return _nograd().run_plan(plan[1], x)
+
+    def _plan_modules(self):
+        from ..layers.core import Dense, Dropout
+        from ..nn import Identity, Linear, ReLU, Sigmoid, Softmax, Tanh
+        after = {"linear": None, "relu": ReLU, "softmax": lambda: Softmax(dim=-1),
+                 "sigmoid": Sigmoid, "tanh": Tanh}
+        mods = []
+        for layer in self._stack:
+            if type(layer) is Dense and layer.built and layer.activation_name in after:
+                lin = Linear(1, 1, bias=layer.bias is not None)
+                lin.weight = layer.weight
+                if layer.bias is not None:
+                    lin.bias = layer.bias
+                mods.append(lin)
+                if after[layer.activation_name] is not None:
+                    mods.append(after[layer.activation_name]())
+            elif type(layer) is Dropout and not layer.training:
+                mods.append(Identity())
+            else:
+                mods.append(layer)
+        return mods
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -189,6 +231,18 @@ class Sequential(Model):
         if shape is not None:
             model.build(tuple(shape))
         return model
+
+
+def _VERSION(layer):
+    return layer.__dict__.get("_version", 0)
+
+
+_TRAINING = operator.attrgetter("training")
+
+
+def _nograd():
+    from ..nn import _nograd as plan
+    return plan
 
 
 def saving_layer_config(layer):
