@@ -303,6 +303,11 @@ def test_fuzzed_files_load_intact_or_raise_load_error(tmp_path):
                     assert "<BytesIO>" in str(e)
             p.unlink()
     assert loaded + errors == 300 and errors > 200
+    fn.save({"not": "weights"}, tmp_path / "other.fnn")
+    with pytest.raises(fn.LoadError, match="other.fnn"):
+        model.load_weights(tmp_path / "other.fnn")
+    with pytest.raises(fn.LoadError, match="other.fnn"):
+        fn.models.load_model(tmp_path / "other.fnn")
 
 
 # --- size limits: zip bombs --------------------------------------------------------------
@@ -380,7 +385,7 @@ def test_zip_bomb_fails_fast_and_cleanly(tmp_path, run_python):
     assert "LoadError" in out and "bomb.fnn" in out and "max_bytes" in out, out
     seconds = float(out.split("LoadError ")[1].split()[0])
     rss_mb = int(out.split("maxrss_kb ")[1].split()[0]) / 1024
-    assert seconds < 1.0 and rss_mb < 400, out
+    assert seconds < 3.0 and rss_mb < 400, out      # inflating it all: ~38 s and 3.1 GB
 
 
 def test_max_bytes_is_checked_and_overridable(tmp_path):
