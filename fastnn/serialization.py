@@ -362,11 +362,14 @@ def _load_stream(fh, name, max_bytes):
         except AttributeError:
             seekable = False
         if not seekable:
-            # zip needs random access: buffer it, bounded by the limit
-            limit = max_bytes if max_bytes is not None else _default_budget(0)
-            data = fh.read(int(min(limit, 1 << 62)) + 1)
-            if len(data) > limit:
-                raise LoadError(f"load: {name} is longer than max_bytes={limit} bytes.")
+            # zip needs random access: buffer the stream (bounded by max_bytes if given;
+            # a stream's bytes are all sent, so they are no bomb themselves)
+            if max_bytes is None:
+                data = fh.read()
+            else:
+                data = fh.read(int(min(max_bytes, 1 << 62)) + 1)
+                if len(data) > max_bytes:
+                    raise LoadError(f"load: {name} is longer than max_bytes={max_bytes} bytes.")
             fh = io.BytesIO(data)
         start = fh.tell()
         size = fh.seek(0, io.SEEK_END) - start
