@@ -23,6 +23,7 @@ Guarantees:
   through unchanged.
 """
 import contextlib
+import errno
 import io
 import json
 import numbers
@@ -140,6 +141,8 @@ def _fsync_dir(d):
 def _open_temp(target):
     """A new file next to ``target`` (same file system, so os.replace is atomic)."""
     d, base = os.path.split(target)
+    if not os.path.isdir(d):
+        raise FileNotFoundError(errno.ENOENT, f"save: no such directory {d!r} to save {base!r} in", target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         tmp = os.path.join(d, f".{base}.{os.urandom(4).hex()}.tmp")

@@ -432,6 +432,14 @@ def test_save_leaves_no_temporary_and_keeps_mode_and_links(tmp_path):
     with pytest.raises(TypeError):                     # refused before the disk is touched
         fn.save({"v": object()}, p)
     assert fn.load(p) == {"v": 3} and sorted(os.listdir(tmp_path)) == ["ckpt.fnn", "latest.fnn"]
+    with pytest.raises(FileNotFoundError, match="no such directory"):
+        fn.save({"v": 4}, tmp_path / "missing" / "x.fnn")
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(IsADirectoryError):
+        fn.save({"v": 4}, tmp_path / "adir")
+    assert list((tmp_path / "adir").iterdir()) == []
+    with pytest.raises(IsADirectoryError):
+        fn.load(tmp_path / "adir")
 
 
 def _write_in_child(run_python, code, target, **kw):
