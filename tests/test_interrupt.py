@@ -1,6 +1,7 @@
-"""Ctrl-C during the first training step (Numba imported and kernels compiled or
-loaded from the cache, lazily) never leaves the process broken: the interrupt
-arrives as KeyboardInterrupt, and the next step works."""
+"""Ctrl-C during `import fastnn` or the first training step (submodules imported,
+Numba imported and kernels compiled or loaded from the cache, all lazily) never
+leaves the process broken: the interrupt arrives as KeyboardInterrupt, and the next
+import and steps work."""
 import os
 import signal
 import subprocess
@@ -12,22 +13,24 @@ import numpy as np
 import pytest
 
 from conftest import subprocess_env
-from fastnn._kernels.interrupts import sigint_deferred
+from fastnn._interrupts import sigint_deferred
 
-# A child that waits for "go", runs one training step of a small CNN (conv, max-pool,
-# dropout, linear, Adam: the lazily compiled kernels), reports whether it was
-# interrupted, then must complete three more steps and print "ok".
+# A child that has NumPy (a Ctrl-C inside `import numpy` is NumPy's affair) waits for
+# "go", then imports fastnn and runs one training step of a small CNN (conv, max-pool,
+# dropout, linear, Adam: lazily imported modules, lazily compiled kernels), reports
+# whether it was interrupted, and must then import, build and train three steps.
 _CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
-    import fastnn as fn
-    g = fn.Generator(0)
-    net = fn.nn.Sequential(fn.nn.Conv2d(1, 4, 3, generator=g), fn.nn.ReLU(), fn.nn.MaxPool2d(2),
-                           fn.nn.Dropout(0.25), fn.nn.Flatten(), fn.nn.Linear(36, 3, generator=g))
-    opt = fn.optim.Adam(net.parameters())
+    def build():
+        import fastnn as fn
+        g = fn.Generator(0)
+        net = fn.nn.Sequential(fn.nn.Conv2d(1, 4, 3, generator=g), fn.nn.ReLU(), fn.nn.MaxPool2d(2),
+                               fn.nn.Dropout(0.25), fn.nn.Flatten(), fn.nn.Linear(36, 3, generator=g))
+        return fn, net, fn.optim.Adam(net.parameters())
     x = np.random.default_rng(0).random((4, 1, 8, 8), dtype=np.float32)
     y = np.array([0, 1, 2, 0])
-    def step():
+    def step(fn, net, opt):
         opt.zero_grad()
         loss = fn.functional.cross_entropy(net(x), y)
         loss.backward()
@@ -37,12 +40,13 @@ _CHILD = textwrap.dedent("""
     t0 = time.perf_counter()
     try:
         sys.stdin.readline()
-        step()
+        step(*build())
         print("finished", time.perf_counter() - t0, flush=True)
         time.sleep(5)                  # the signal may still be on its way
     except KeyboardInterrupt:
         print("interrupted", time.perf_counter() - t0, flush=True)
-    losses = [step() for _ in range(3)]
+    fn, net, opt = build()
+    losses = [step(fn, net, opt) for _ in range(3)]
     assert all(np.isfinite(losses)), losses
     print("ok", "numba" in sys.modules, flush=True)
 """)
@@ -66,7 +70,7 @@ def _trial(delay, env):
 
 
 def _first_step_seconds(env):
-    """How long the first step takes in a fresh process (SIGINT sent after the end)."""
+    """How long importing fastnn and the first step take in a fresh process."""
     child = subprocess.Popen([sys.executable, "-c", _CHILD.replace("time.sleep(5)", "pass")],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=env)
@@ -80,7 +84,7 @@ def _first_step_seconds(env):
 def test_sigint_anywhere_in_the_first_step_leaves_a_working_process(engine, trials):
     env = subprocess_env(FASTNN_ENGINE=engine)
     first = _first_step_seconds(env)            # also fills the on-disk kernel cache
-    # spread the interrupts over the first step, a little past its end
+    # spread the interrupts over the import and first step, a little past its end
     delays = np.linspace(0.0, first * 1.2, trials)
     interrupted = 0
     for delay in delays:

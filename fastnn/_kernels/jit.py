@@ -13,7 +13,7 @@ import types
 import warnings
 
 from . import threads as _threads
-from .interrupts import sigint_deferred
+from .._interrupts import sigint_deferred
 
 __all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "float_signatures"]
 

@@ -7,7 +7,7 @@ process then fails (``module 'numba' has no attribute 'core'``). Inside
 :func:`sigint_deferred` a SIGINT is only recorded; it is raised as usual the
 moment the block ends, so the interrupt still arrives, just not mid-import.
 
->>> from fastnn._kernels.interrupts import sigint_deferred
+>>> from fastnn._interrupts import sigint_deferred
 >>> with sigint_deferred():
 ...     import json
 """
