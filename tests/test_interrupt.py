@@ -93,7 +93,7 @@ def test_sigint_anywhere_in_the_first_step_leaves_a_working_process(engine, tria
         code, out, err = _trial(float(delay), env)
         assert code == 0 and "ok" in out, f"delay {delay:.3f} s:\n{out}\n{err}"
         interrupted += "interrupted" in out and "finished" not in out
-    # most signals must land inside the step, or the test proves little
+    # many signals must land inside the step, or the test proves little
     assert interrupted >= len(delays) // 3, f"only {interrupted} of {len(delays)} steps were interrupted"
 
 
