@@ -40,7 +40,7 @@ def sigint_deferred():
             _depth -= 1
         return
     old = signal.getsignal(signal.SIGINT)
-    if old is None:
+    if old is None or old == signal.SIG_IGN:    # not Python's to defer, or ignored anyway
         yield
         return
     caught = []
