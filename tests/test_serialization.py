@@ -80,6 +80,21 @@ def test_file_objects_round_trip(tmp_path):
             return self.src.readinto(b)
 
     assert fn.load(Pipe(buf.getvalue()))["k"] == (1, "a", None)
+
+    class Sink(io.RawIOBase):           # a non-seekable writer
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.data += bytes(b)
+            return len(b)
+
+    sink = Sink()
+    fn.save(state, sink)
+    np.testing.assert_array_equal(fn.load(io.BytesIO(bytes(sink.data)))["w"], state["w"])
     with pytest.raises(fn.LoadError, match="longer than max_bytes=100"):
         fn.load(Pipe(buf.getvalue()), max_bytes=100)
 
