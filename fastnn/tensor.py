@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from . import _checks
 from .autograd import function as _function
 from .autograd import tensor_ops as ops
 
@@ -59,9 +60,7 @@ def as_array(data, dtype=None, where="input"):
             raise ValueError(f"{where}: could not make an array from {type(data).__name__}: {e}") from None
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(_DEFAULT_FLOAT)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{where}: expected numeric data (float, int or bool), got an array of "
-                        f"dtype {arr.dtype} (shape {arr.shape}).")
+    _checks.numeric(where, arr)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
@@ -368,3 +367,4 @@ def as_tensor(x, where="input"):
 
 
 _function._bind()
+_checks._bind(Tensor, as_array)
