@@ -36,18 +36,9 @@ def _settle(x, y, inplace):
     return y
 
 
-def _recording(ctx):
-    """True when apply() will keep this ctx for backward (a graph is being built)."""
-    try:
-        ctx.needs_input_grad
-    except AttributeError:
-        return False
-    return True
-
-
 def _keep_input(ctx, x, inplace):
     """x for backward: a copy when an in-place forward is about to overwrite it."""
-    return x.copy() if inplace and _recording(ctx) else x
+    return x.copy() if inplace and any(ctx.needs_input_grad) else x
 
 
 def _g(g, like):

@@ -3,13 +3,10 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.grad_mode import _state as _grad_state
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, as_array, empty_aligned
 
 _nograd = None      # .nn._nograd, imported on first use (it imports the layer modules)
-# Bumped whenever any module gains, loses or swaps a parameter or sub-module: plans
-# that hold Parameter objects (Sequential's no-grad plan) are rebuilt after a change.
-_LAYOUT = [0]
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList"]
 
@@ -59,8 +56,6 @@ class Module:
         if "_parameters" not in d:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes.")
         params, modules = d["_parameters"], d["_modules"]
-        if name in params or name in modules or isinstance(value, (Parameter, Module)):
-            _LAYOUT[0] += 1
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
@@ -85,7 +80,6 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        _LAYOUT[0] += 1
         for store in (self._parameters, self._modules, self._buffers):
             if name in store:
                 del store[name]
@@ -100,14 +94,12 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}.")
-        _LAYOUT[0] += 1
         self._parameters[name] = param
         self.__dict__[name] = param
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}.")
-        _LAYOUT[0] += 1
         self._modules[name] = module
         self.__dict__[name] = module
 
@@ -335,18 +327,17 @@ class Sequential(Module):
         for k in (keys[i] if isinstance(i, slice) else [keys[i]]):
             del self._modules[k]
             self.__dict__.pop(k, None)
-        _LAYOUT[0] += 1
         self._refresh()
 
     def __iter__(self):
         return iter(self._modules.values())
 
     def forward(self, x):
-        if not _grad_state.enabled:
+        if not is_grad_enabled():
             plan = self._plan
-            if plan is None or plan[0] != _LAYOUT[0]:
+            if plan is None:
                 plan = self._build_plan()
-            return _nograd.run_plan(plan[1], x)
+            return _nograd.run_plan(plan, x)
         for m in self._seq:
             x = m(x)
         return x
@@ -355,7 +346,7 @@ class Sequential(Module):
         global _nograd
         if _nograd is None:
             from . import _nograd
-        plan = (_LAYOUT[0], _nograd.build_plan(self._seq))
+        plan = _nograd.build_plan(self._seq)
         object.__setattr__(self, "_plan", plan)
         return plan
 
