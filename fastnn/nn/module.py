@@ -312,7 +312,7 @@ class Sequential(Module):
     (1, 2)
     """
 
-    _transient = ("_plan",)     # holds this process's Parameter objects and layout tag
+    _transient = ("_plan",)     # a cache of the no-grad plan, rebuilt from the modules on use
 
     def __init__(self, *modules):
         super().__init__()
