@@ -129,7 +129,7 @@ def real(where, name, value, low=None, high=None, low_open=False, high_open=Fals
     >>> real("Adam", "lr", -1, low=0.0)
     Traceback (most recent call last):
     ...
-    ValueError: Adam: lr must be a real number >= 0.0, got -1.
+    ValueError: Adam: lr must be a real number >= 0.0, got -1.0.
     """
     if what is None:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
