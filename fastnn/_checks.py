@@ -39,7 +39,7 @@ from .autograd.cast import Cast
 
 __all__ = ["ArgumentTypeError", "error", "integer", "positive_int", "real", "probability",
            "pair", "option", "dim", "tensor", "array", "float_input", "float_param",
-           "kernel_dtype", "KERNEL_FLOATS", "typed", "is_int", "numeric"]
+           "kernel_dtype", "KERNEL_FLOATS", "typed", "is_int", "is_float", "numeric"]
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 KERNEL_FLOATS = (_F32, _F64)
@@ -74,6 +74,15 @@ def typed(value):
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}"
     return f"{type(value).__name__} {value!r}"
+
+
+def is_float(dtype):
+    """Whether ``dtype`` is a floating point dtype (bfloat16 included).
+
+    >>> is_float(np.dtype(np.float16)), is_float(np.dtype(np.int8))
+    (True, False)
+    """
+    return dtype.kind == "f" or dtype.name == "bfloat16"
 
 
 def _bound(low):

@@ -84,7 +84,7 @@ class Tensor:
         self.data = as_array(data, where="Tensor")
         self.grad = None
         self._node = None
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"Tensor: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -144,7 +144,7 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"requires_grad_: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -168,7 +168,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.data.dtype != _DEFAULT_FLOAT and self.data.dtype.kind == "f":
+        if self.data.dtype != _DEFAULT_FLOAT and _checks.is_float(self.data.dtype):
             extra = f", dtype={self.data.dtype}" + extra
         return f"tensor({body}{extra})"
 

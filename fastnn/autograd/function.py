@@ -131,7 +131,7 @@ def unbroadcast(g, shape):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    return np.asarray(g).reshape(shape)     # summing every axis gives a NumPy scalar
 
 
 def backward(root, grad=None, retain_graph=False):
@@ -153,7 +153,7 @@ def backward(root, grad=None, retain_graph=False):
         if isinstance(grad, Tensor):
             grad = grad.data
         grad = np.asarray(grad)
-        if grad.dtype.kind not in "fiu":
+        if grad.dtype.kind not in "fiu" and grad.dtype.name != "bfloat16":
             raise TypeError(f"backward: grad must be numeric, got dtype {grad.dtype}.")
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape "

@@ -49,7 +49,7 @@ def _class_targets(where, x, target, allow_soft):
             raise ValueError(f"{where}: input of shape {x.shape} needs class indices of shape "
                              f"{idx_shape}, got target of shape {t.shape}.")
         return t
-    if t.dtype.kind == "f":
+    if _checks.is_float(t.dtype):
         if allow_soft and t.shape == x.shape:
             return target if isinstance(target, Tensor) else t
         if t.shape == idx_shape:

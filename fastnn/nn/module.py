@@ -3,6 +3,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import _checks
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, as_array, empty_aligned
 
@@ -18,7 +19,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         arr = as_array(data, where="Parameter")
-        if arr.dtype.kind != "f":
+        if not _checks.is_float(arr.dtype):
             raise TypeError(f"Parameter: expected floating point data, got dtype {arr.dtype}.")
         super().__init__(arr, requires_grad=requires_grad)
 
