@@ -9,7 +9,7 @@ What backward keeps (the smaller of input/output, or what the derivative needs):
 
 In-place forwards write into the input's buffer and return it; whatever backward
 needs from the old input is copied before it is overwritten. Backward never writes
-into its incoming grad.
+into its incoming grad. ``infer`` (no graph) is the forward without the saving.
 """
 import numpy as np
 
@@ -47,8 +47,12 @@ def _g(g, like):
 
 class ReLU(Function):
     @staticmethod
+    def infer(x, inplace=False):
+        return _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, inplace=False):
-        y = _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
+        y = ReLU.infer(x, inplace)
         ctx.save_for_backward(y)
         return y
 
@@ -59,6 +63,10 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    @staticmethod
+    def infer(x, negative_slope=0.01, inplace=False):
+        return _settle(x, KE.leaky_relu_fwd(x, negative_slope, out=_target(x, inplace)), inplace)
+
     @staticmethod
     def forward(ctx, x, negative_slope=0.01, inplace=False):
         ctx.slope = negative_slope
@@ -78,9 +86,13 @@ class Hardtanh(Function):
     """Clamp to [min_val, max_val]; relu6 is Hardtanh(0, 6). Gradient 0 at the bounds."""
 
     @staticmethod
+    def infer(x, min_val=-1.0, max_val=1.0, inplace=False):
+        return _settle(x, KE.hardtanh_fwd(x, min_val, max_val, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0, inplace=False):
         ctx.lo, ctx.hi = min_val, max_val
-        y = _settle(x, KE.hardtanh_fwd(x, min_val, max_val, out=_target(x, inplace)), inplace)
+        y = Hardtanh.infer(x, min_val, max_val, inplace)
         ctx.save_for_backward(y)   # y <= lo iff x <= lo, y >= hi iff x >= hi
         return y
 
@@ -92,6 +104,10 @@ class Hardtanh(Function):
 
 class ELU(Function):
     """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)): elu, selu, celu."""
+
+    @staticmethod
+    def infer(x, alpha=1.0, scale=1.0, input_scale=1.0, inplace=False):
+        return _settle(x, KE.elu_fwd(x, alpha, scale, input_scale, out=_target(x, inplace)), inplace)
 
     @staticmethod
     def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0, inplace=False):
@@ -111,6 +127,10 @@ class ELU(Function):
 
 class GELU(Function):
     @staticmethod
+    def infer(x, approximate="none"):
+        return (KE.gelu_tanh_fwd if approximate == "tanh" else KE.gelu_fwd)(x)
+
+    @staticmethod
     def forward(ctx, x, approximate="none"):
         ctx.tanh = approximate == "tanh"
         ctx.save_for_backward(x)
@@ -124,6 +144,10 @@ class GELU(Function):
 
 class SiLU(Function):
     @staticmethod
+    def infer(x, inplace=False):
+        return _settle(x, KE.silu_fwd(x, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, inplace=False):
         ctx.save_for_backward(_keep_input(ctx, x, inplace))
         return _settle(x, KE.silu_fwd(x, out=_target(x, inplace)), inplace)
@@ -135,6 +159,10 @@ class SiLU(Function):
 
 
 class Softplus(Function):
+    @staticmethod
+    def infer(x, beta=1.0, threshold=20.0):
+        return KE.softplus_fwd(x, beta, threshold)
+
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
         ctx.params = (beta, threshold)
@@ -148,6 +176,8 @@ class Softplus(Function):
 
 
 class Sigmoid(Function):
+    infer = staticmethod(KE.sigmoid_fwd)
+
     @staticmethod
     def forward(ctx, x):
         y = KE.sigmoid_fwd(x)
@@ -161,6 +191,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    infer = staticmethod(KE.tanh_fwd)
+
     @staticmethod
     def forward(ctx, x):
         y = KE.tanh_fwd(x)
@@ -195,6 +227,10 @@ class RReLU(Function):
 class Softmax(Function):
     """softmax along dim; LogSoftmax is the same op with the log kernels. Both save y."""
     kernels = (KA.softmax_fwd, KA.softmax_bwd)
+
+    @classmethod
+    def infer(cls, x, dim=-1):
+        return cls.kernels[0](x, dim)
 
     @classmethod
     def forward(cls, ctx, x, dim=-1):

@@ -98,7 +98,10 @@ class Function:
             need = []
             for a in args:
                 need.append(isinstance(a, Tensor) and a.requires_grad)
-            ctx = Context(tuple(need))
+            ctx = _new(Context)      # Context(tuple(need)), without the __init__ frame
+            ctx.saved_tensors = ()
+            ctx.freed = False
+            ctx.needs_input_grad = tuple(need)
             out = cls.forward(ctx, *arrays, **kwargs)
             ctx.fn = cls
             ctx.inputs = args
