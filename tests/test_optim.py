@@ -509,7 +509,7 @@ def test_scheduler_state_dict_round_trip_and_errors():
     s2 = fn.optim.lr_scheduler.CosineAnnealingLR(fn.optim.SGD(_p(), lr=1.0), T_max=10)
     s2.load_state_dict(sd)
     assert s2.last_epoch == 3 and s2.get_last_lr() == s.get_last_lr()
-    with pytest.raises(ValueError, match="step_size=0"):
+    with pytest.raises(ValueError, match="step_size must be a positive int, got 0"):
         fn.optim.lr_scheduler.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="factor=1.5"):
         fn.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.5)
