@@ -41,13 +41,11 @@ class Linear(Function):
             y = _ew.relu_fwd(y, out=y)
         return y
 
-    @staticmethod
-    def chain(x, layers):
-        """The layers ((weight, bias or None, act code), ...) applied in order to x
-        (n, k) in one fused call, weight and bias Tensors whose ``.data`` is read
-        now; None when the fused kernel does not take them all (then run ``infer``
-        layer by layer)."""
-        return _kl.linear_chain(x, layers)
+    # chain(x, layers): the layers ((weight, bias or None, act code), ...) applied in
+    # order to x (n, k) in one fused call, weight and bias Tensors whose ``.data`` is
+    # read now; None when the fused kernel does not take them all (then run ``infer``
+    # layer by layer). The kernel itself: this sits on single-sample latency.
+    chain = staticmethod(_kl.linear_chain)
 
     @staticmethod
     def forward(ctx, x, w, b=None):

@@ -10,10 +10,11 @@ dropout in the run is in training mode, its layers run one by one on arrays
 wrapped once. Only the exact types in ``KINDS`` fuse: a subclass may override
 forward.
 
-The plan holds the modules, never their parameters: each call reads ``weight`` and
-``bias`` afresh, so swapping a parameter needs no rebuild. Sequential rebuilds the
-plan when its own list of modules changes. A new kind of fused step is a row in
-``KINDS`` and a branch in ``build_plan``/``run_plan``.
+The plan holds Parameter objects (their ``.data`` is read on every call). Sequential
+rebuilds it when its own list of modules changes, and a module whose parameters or
+sub-modules change tells the Sequentials whose plans hold it (Module._layout_changed),
+so a call pays no check. A new kind of fused step is a row in ``KINDS`` and a branch
+in ``build_plan``/``run_plan``.
 """
 from ..autograd.linear import Linear as _LinearOp
 from ..functional.layers import linear_nograd
@@ -23,6 +24,8 @@ from .dropout import AlphaDropout, Dropout, Dropout2d, Dropout3d, FeatureAlphaDr
 from .linear import Identity, Linear
 
 __all__ = ["build_plan", "run_plan"]
+
+_chain = _LinearOp.chain
 
 CALL, LINEAR, SKIP_IN_EVAL, SKIP, DENSE = range(5)
 
@@ -46,7 +49,7 @@ def _steps(modules):
 
 def build_plan(modules):
     """The steps for a sequence of modules: (CALL | SKIP | SKIP_IN_EVAL, module, _)
-    or (DENSE, ((linear module, activation code), ...), (dropouts, the run's own steps))."""
+    or (DENSE, ((weight, bias, activation code), ...), (dropouts, the run's own steps))."""
     steps, plan, i = _steps(modules), [], 0
     while i < len(steps):
         if steps[i][0] != LINEAR:
@@ -59,7 +62,8 @@ def build_plan(modules):
             if steps[j][0] == LINEAR:
                 end = j
         run = tuple(steps[i:end + 1])
-        layers = tuple((m, _LinearOp.activation(act)) for kind, m, act in run if kind == LINEAR)
+        layers = tuple((m.weight, m.bias, _LinearOp.activation(act))
+                       for kind, m, act in run if kind == LINEAR)
         drops = tuple(m for kind, m, _ in run if kind == SKIP_IN_EVAL)
         plan.append((DENSE, layers, (drops, run)))
         i = end + 1
@@ -82,10 +86,7 @@ def run_plan(plan, x):
                 if d.training:
                     break
             else:
-                layers = []
-                for lin, act in m:
-                    layers.append((lin.weight, lin.bias, act))
-                y = _LinearOp.chain(x, tuple(layers))
+                y = _chain(x, m)
             x = _one_by_one(extra[1], x) if y is None else y
         elif kind != CALL and (kind == SKIP or not m.training) and (raw or type(x) is Tensor):
             continue

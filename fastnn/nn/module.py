@@ -1,4 +1,5 @@
 """The module system, as torch.nn: Module, Parameter, Sequential."""
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -55,7 +56,8 @@ class Module:
     ['fc.weight', 'fc.bias']
     """
 
-    _transient = ()
+    # _plan_users: the Sequentials whose no-grad plan holds this module's parameters
+    _transient = ("_plan_users",)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -71,6 +73,8 @@ class Module:
         if "_parameters" not in d:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes.")
         params, modules = d["_parameters"], d["_modules"]
+        if name in params or name in modules or isinstance(value, (Parameter, Module)):
+            self._layout_changed()
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
@@ -95,12 +99,29 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
+        self._layout_changed()
         for store in (self._parameters, self._modules, self._buffers):
             if name in store:
                 del store[name]
                 self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
+
+    def _layout_changed(self):
+        """A parameter or sub-module was added, removed or replaced: the no-grad plans
+        that hold this module's parameters rebuild on their next call."""
+        users = self.__dict__.get("_plan_users")
+        if users:
+            for seq in list(users):
+                seq._refresh()
+
+    def _used_by_plan(self, seq):
+        """Sequential ``seq`` holds this module's parameters in its no-grad plan."""
+        users = self.__dict__.get("_plan_users")
+        if users is None:
+            users = weakref.WeakSet()
+            object.__setattr__(self, "_plan_users", users)
+        users.add(seq)
 
     def register_buffer(self, name, array):
         """A named non-learnable array saved in the state dict (e.g. running statistics)."""
@@ -109,12 +130,14 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}.")
+        self._layout_changed()
         self._parameters[name] = param
         self.__dict__[name] = param
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}.")
+        self._layout_changed()
         self._modules[name] = module
         self.__dict__[name] = module
 
@@ -313,7 +336,7 @@ class Sequential(Module):
     (1, 2)
     """
 
-    _transient = ("_plan",)     # a cache of the no-grad plan, rebuilt from the modules on use
+    _transient = ("_plan",)     # the no-grad plan: a cache, rebuilt on use
 
     def __init__(self, *modules):
         super().__init__()
@@ -386,6 +409,8 @@ class Sequential(Module):
         if _nograd is None:
             from . import _nograd
         plan = _nograd.build_plan(self._seq)
+        for m in self._seq:
+            m._used_by_plan(self)
         object.__setattr__(self, "_plan", plan)
         return plan
 
