@@ -13,11 +13,10 @@ fi
 cd "$WORK"
 FASTNN_BOUNDSCHECK=1 FASTNN_ARCH=native timeout 1200 python setup.py build_ext --inplace -q
 export NUMBA_BOUNDSCHECK=1 NUMBA_CACHE_DIR="$WORK/numba-cache" FASTNN_ENGINE=c
-timeout 1800 python -m pytest -q -p no:cacheprovider -m "not slow" \
+# the kernel families' own tests, the optimizers (Numba loops) and the dtype/size sweep
+timeout 1500 python -m pytest -q -p no:cacheprovider -m "not slow" \
     tests/test_kernels.py tests/test_linear_kernel.py tests/test_losses.py tests/test_conv.py \
-    tests/test_dropout.py tests/test_norm.py tests/test_activations.py tests/test_dtype_sweep.py \
-    tests/test_ops.py
+    tests/test_dropout.py tests/test_norm.py tests/test_optim.py tests/test_dtype_sweep.py
 # the Numba twins of the C kernels, checked the same way
-FASTNN_ENGINE=numba timeout 1800 python -m pytest -q -p no:cacheprovider -m "not slow" \
-    tests/test_kernels.py tests/test_losses.py tests/test_conv.py tests/test_dropout.py \
-    tests/test_dtype_sweep.py
+FASTNN_ENGINE=numba timeout 900 python -m pytest -q -p no:cacheprovider -m "not slow" \
+    tests/test_kernels.py tests/test_conv.py tests/test_dropout.py tests/test_dtype_sweep.py
