@@ -48,12 +48,14 @@ def _g(g, like):
 class ReLU(Function):
     @staticmethod
     def infer(x, inplace=False):
+        if not inplace:
+            return KE.relu_fwd(x)
         return _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
 
     @staticmethod
     def forward(ctx, x, inplace=False):
-        y = ReLU.infer(x, inplace)
-        ctx.save_for_backward(y)
+        y = KE.relu_fwd(x) if not inplace else ReLU.infer(x, inplace)
+        ctx.saved_tensors = (y,)
         return y
 
     @staticmethod

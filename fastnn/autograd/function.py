@@ -23,12 +23,16 @@ class Context:
     return its gradient (all False when nothing is recorded).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "__dict__")
 
     def __init__(self, needs_input_grad=()):
         self.saved_tensors = ()
-        self.freed = False
         self.needs_input_grad = needs_input_grad
+
+    @property
+    def freed(self):
+        """Whether a backward without ``retain_graph`` has released the saved arrays."""
+        return self.saved_tensors is None
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -36,7 +40,6 @@ class Context:
     def _free(self):
         self.saved_tensors = None
         self.__dict__.clear()
-        self.freed = True
 
 
 def _tensor_cls():
@@ -95,13 +98,15 @@ class Function:
         t = _new(Tensor)     # Tensor._wrap, inlined
         t.grad = None
         if record and _grad_state.enabled:
-            need = []
-            for a in args:
-                need.append(isinstance(a, Tensor) and a.requires_grad)
-            ctx = _new(Context)      # Context(tuple(need)), without the __init__ frame
+            ctx = _new(Context)      # Context(needs_input_grad), without the __init__ frame
             ctx.saved_tensors = ()
-            ctx.freed = False
-            ctx.needs_input_grad = tuple(need)
+            if len(args) == 1:       # the one input records
+                ctx.needs_input_grad = _ONE
+            else:
+                need = []
+                for a in args:
+                    need.append(isinstance(a, Tensor) and a.requires_grad)
+                ctx.needs_input_grad = tuple(need)
             out = cls.forward(ctx, *arrays, **kwargs)
             ctx.fn = cls
             ctx.inputs = args
@@ -122,6 +127,7 @@ class Function:
 
 
 _NOTHING = tuple((False,) * n for n in range(8))     # needs_input_grad when not recording
+_ONE = (True,)
 
 
 def unbroadcast(g, shape):
@@ -173,7 +179,7 @@ def backward(root, grad=None, retain_graph=False):
     seen = {node}
     while stack:
         n = stack.pop()
-        if n.freed:
+        if n.saved_tensors is None:
             raise RuntimeError("backward: trying to backward through the graph a second time "
                                "(its buffers were freed); use backward(retain_graph=True) the first time.")
         for t in n.inputs:
