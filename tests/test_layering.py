@@ -143,3 +143,22 @@ def _fake_open(path, source):
     def fake(p, *a, **k):
         return io.StringIO(source) if p == path else real(p, *a, **k)
     return fake
+
+
+#: C wrappers that take no arrays (nothing for _ccheck to check)
+NO_ARRAYS = {"_cpool.pyx": "the thread pool", "_cpufeatures.pyx": "the CPU probe"}
+
+
+def test_every_c_wrapper_checks_its_arrays_in_the_shared_place():
+    """Each _c*.pyx cimports its dtype/layout/size checks from _ccheck.pxd, so a
+    compiled loop is never handed an array it was not built for."""
+    kdir = os.path.join(PACKAGE, "_kernels")
+    wrappers = sorted(f for f in os.listdir(kdir) if f.startswith("_c") and f.endswith(".pyx"))
+    assert wrappers
+    missing = []
+    for name in wrappers:
+        with open(os.path.join(kdir, name), encoding="utf-8") as f:
+            src = f.read()
+        if name not in NO_ARRAYS and "from fastnn._kernels._ccheck cimport" not in src:
+            missing.append(name)
+    assert not missing, f"C wrappers without the shared _ccheck checks: {missing}"
