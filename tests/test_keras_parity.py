@@ -68,6 +68,8 @@ def _two_in_two_out(L, Input, Model):
 
 def test_functional_model_matches_keras(rng, keras):
     fm = _two_in_two_out(fn.layers, fn.Input, fn.models.Model)
+    # Keras numbers auto-named layers per session (fastnn per model): start a fresh one
+    keras.backend.clear_session()
     km = _two_in_two_out(keras.layers, keras.Input, keras.Model)
     assert [l.name for l in fm.layers] == [l.name for l in km.layers]
     assert fm.output_names == list(km.output_names)
