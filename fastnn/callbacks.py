@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from . import _checks
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "TerminateOnNaN", "ReduceLROnPlateau", "LearningRateScheduler",
            "CSVLogger", "LambdaCallback", "MonitorCallback"]
@@ -330,9 +331,7 @@ class MonitorCallback(Callback):
         if not isinstance(monitor, str):
             raise TypeError(f"{type(self).__name__}: monitor must be a log name such as "
                             f"'val_loss', got {monitor!r}.")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{type(self).__name__}: mode must be 'auto', 'min' or 'max', got "
-                             f"{mode!r}.")
+        mode = _checks.option(type(self).__name__, "mode", mode, ("auto", "min", "max"))
         self.monitor, self.mode, self.best = monitor, mode, baseline
         self.min_delta = abs(float(min_delta))
         self._op = None

@@ -204,20 +204,20 @@ def test_predict_verbose_prints_progress(capsys):
 
 # --- argument validation (as Keras, every case a clear error) -----------------------------------
 @pytest.mark.parametrize("kw, exc, match", [
-    (dict(batch_size=0), ValueError, r"batch_size should be a positive integer.*0"),
+    (dict(batch_size=0), ValueError, r"batch_size must be a positive int, got 0"),
     (dict(batch_size=-5), ValueError, r"batch_size.*-5"),
     (dict(batch_size=2.5), ValueError, r"batch_size.*2.5"),
-    (dict(epochs=-1), ValueError, r"epochs must be >= 0, got epochs=-1"),
-    (dict(epochs=1.5), TypeError, r"epochs must be an int, got float 1.5"),
+    (dict(epochs=-1), ValueError, r"fit: epochs must be a non-negative int, got -1"),
+    (dict(epochs=1.5), TypeError, r"epochs must be a non-negative int, got float 1.5"),
     (dict(callbacks=[object()]), TypeError, r"callbacks\[0\]: expected a fn.callbacks.Callback"),
     (dict(callbacks="es"), TypeError, r"callbacks: expected a list"),
-    (dict(validation_split=1.5), ValueError, r"validation_split must be a number in \[0, 1\)"),
+    (dict(validation_split=1.5), ValueError, r"validation_split must be a real number in \[0.0, 1.0\), got 1.5"),
     (dict(verbose=5), ValueError, r"verbose must be 0, 1, 2 or 'auto', got 5"),
     (dict(shuffle="x"), ValueError, r"shuffle must be True, False or 'batch'"),
     (dict(class_weight=[1, 2]), TypeError, r"class_weight must be a dict"),
     (dict(class_weight={-1: 2.0}), ValueError, r"class_weight keys.*-1"),
     (dict(class_weight={0: 1.0}, sample_weight=np.ones(64)), ValueError, "cannot be given together"),
-    (dict(initial_epoch=-1), ValueError, r"initial_epoch must be >= 0"),
+    (dict(initial_epoch=-1), ValueError, r"initial_epoch must be a non-negative int, got -1"),
     (dict(sample_weight=np.ones(3)), ValueError, r"x has 64 samples but sample_weight has 3"),
     (dict(steps_per_epoch=0), ValueError, r"steps_per_epoch must be a positive int"),
     (dict(validation_freq=0), ValueError, r"validation_freq must be a positive int"),
@@ -273,7 +273,7 @@ def test_keras_positional_compile_and_metric_kinds():
 def test_optimizer_and_schedule_arguments():
     with pytest.raises(ValueError, match="use `learning_rate=0.1`"):
         fn.optimizers.Adam(lr=0.1)
-    with pytest.raises(ValueError, match="learning_rate must be a number >= 0"):
+    with pytest.raises(ValueError, match="learning_rate must be a real number >= 0"):
         fn.optimizers.SGD(learning_rate=-1)
     with pytest.raises(ValueError, match="only one of clipnorm"):
         fn.optimizers.SGD(clipnorm=1.0, clipvalue=1.0)
@@ -379,7 +379,7 @@ def test_terminate_on_nan_and_nan_error():
 
 
 def test_monitor_mode_auto_and_callback_argument_errors():
-    with pytest.raises(ValueError, match="mode must be 'auto', 'min' or 'max'"):
+    with pytest.raises(ValueError, match="mode must be one of 'auto', 'min', 'max', got"):
         fn.callbacks.EarlyStopping(mode="up")
     with pytest.raises(ValueError, match="factor >= 1.0"):
         fn.callbacks.ReduceLROnPlateau(factor=2)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import _checks
 from .. import activations as _activations
 from .. import functional as F
 from .. import initializers as _initializers
@@ -35,21 +36,15 @@ def data_format_arg(where, data_format):
 
 def _int_pair(where, v):
     """``v`` (an int or a pair of ints) as a pair of positive ints."""
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        v = (v, v)
-    if (not isinstance(v, (tuple, list)) or len(v) != 2
-            or any(isinstance(e, bool) or not isinstance(e, (int, np.integer)) for e in v)):
-        raise TypeError(f"{where}: expected an int or a pair of ints, got {v!r}.")
-    if v[0] < 1 or v[1] < 1:
-        raise ValueError(f"{where}: expected positive values, got {tuple(v)!r}.")
-    return int(v[0]), int(v[1])
+    layer, _, name = where.partition(" ")
+    return _checks.pair(layer, name, v, low=1, one=False)
 
 
 def _padding_mode(where, padding):
-    mode = padding.lower() if isinstance(padding, str) else None
-    if mode not in ("valid", "same"):
-        raise ValueError(f"{where}: expected padding 'valid' or 'same', got {padding!r}.")
-    return mode
+    if isinstance(padding, str) and padding.lower() in ("valid", "same"):
+        return padding.lower()
+    layer, _, name = where.partition(" ")
+    raise _checks.error(ValueError, layer, name, "'valid' or 'same'", repr(padding))
 
 
 def _same_pads(size, k, s, d=1):

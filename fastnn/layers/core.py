@@ -1,8 +1,8 @@
 """Core Keras-style layers: Dense, Activation, Dropout, Flatten, Reshape."""
-import numbers
 
 import numpy as np
 
+from .. import _checks
 from .. import activations as _activations
 from .. import functional as F
 from .. import initializers as _initializers
@@ -15,9 +15,9 @@ __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Embedding",
 
 
 def positive_int(where, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{where}: expected a positive int, got {v!r}.")
-    return int(v)
+    """``v`` as an int >= 1; ``where`` is 'Layer argument' ('Dense units')."""
+    layer, _, name = where.partition(" ")
+    return _checks.positive_int(layer, name, v)
 
 
 def activation_name(activation):
@@ -158,8 +158,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate: expected a value in [0, 1), got {rate!r}.")
+        rate = _checks.real("Dropout", "rate", rate, 0.0, 1.0, high_open=True)
         if noise_shape is not None:
             raise ValueError("Dropout: noise_shape is not supported by fastnn; use "
                              "fn.nn.Dropout2d for channel-wise dropout.")

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from .. import _checks
 from ..layers.node import flatten, map_structure
 from ..tensor import Tensor
 
@@ -79,11 +80,7 @@ def check_batch_size(where, batch_size, default=32):
     """``batch_size`` as a positive int (``default`` for None)."""
     if batch_size is None:
         return default
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"{where}: batch_size should be a positive integer value, got "
-                         f"batch_size={batch_size!r}.")
-    return int(batch_size)
+    return _checks.positive_int(where, "batch_size", batch_size)
 
 
 def _cardinality(where, **structs):
@@ -203,11 +200,8 @@ class EpochIterator:
                  shuffle=False, class_weight=None, generator=None, where="fit"):
         from ..random import resolve
         self.where = where
-        if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or
-                                            not isinstance(steps_per_epoch, (int, np.integer))
-                                            or steps_per_epoch < 1):
-            raise ValueError(f"{where}: steps_per_epoch must be a positive int or None, got "
-                             f"{steps_per_epoch!r}.")
+        if steps_per_epoch is not None:
+            steps_per_epoch = _checks.positive_int(where, "steps_per_epoch", steps_per_epoch)
         if shuffle not in (True, False, "batch") and not isinstance(shuffle, (bool, np.bool_)):
             raise ValueError(f"{where}: shuffle must be True, False or 'batch', got {shuffle!r}.")
         self.steps_per_epoch = steps_per_epoch

@@ -6,12 +6,12 @@ metric objects (the loss tracker and the compiled metrics), shared by every loop
 """
 import contextlib
 import math
-import numbers
 import signal
 import threading
 
 import numpy as np
 
+from .. import _checks
 from .. import callbacks as _callbacks
 from .. import metrics as _metrics
 from .. import optim as _optim
@@ -45,19 +45,15 @@ def _atomic_update():
 
 
 def _verbose(where, verbose):
-    if verbose == "auto":
+    if isinstance(verbose, str) and verbose == "auto":
         return 1
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"{where}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}.")
-    return int(verbose)
+    if _checks.is_int(verbose) and 0 <= verbose <= 2:
+        return int(verbose)
+    raise _checks.error(ValueError, where, "verbose", "0, 1, 2 or 'auto'", repr(verbose))
 
 
 def _nonneg_int(where, name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{where}: {name} must be an int, got {type(v).__name__} {v!r}.")
-    if v < 0:
-        raise ValueError(f"{where}: {name} must be >= 0, got {name}={v}.")
-    return int(v)
+    return _checks.integer(where, name, v, low=0)
 
 
 def _is_optimizer_spec(v):
@@ -318,10 +314,8 @@ class Trainer:
         class_weight = check_class_weight(where, class_weight)
         if class_weight is not None and sample_weight is not None:
             raise ValueError("fit: class_weight and sample_weight cannot be given together.")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-                or not 0 <= validation_split < 1:
-            raise ValueError(f"fit: validation_split must be a number in [0, 1), got "
-                             f"{validation_split!r}.")
+        validation_split = _checks.real(where, "validation_split", validation_split, 0.0, 1.0,
+                                        high_open=True)
         if validation_split and validation_data is None:
             if not is_array_data(x):
                 raise ValueError("fit: validation_split is only supported for arrays; give "

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .. import _checks
 from ..tensor import Tensor
 from .schedules import LearningRateSchedule
 
@@ -21,11 +22,7 @@ __all__ = ["Optimizer"]
 def _number(owner, name, value, low=0.0, allow_none=False, open_low=False):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or \
-            (value <= low if open_low else value < low):
-        raise ValueError(f"{owner}: {name} must be a number {'>' if open_low else '>='} {low}, "
-                         f"got {value!r}.")
-    return float(value)
+    return _checks.real(owner, name, value, low=low, low_open=open_low)
 
 
 class Optimizer:
@@ -79,12 +76,9 @@ class Optimizer:
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = _number(owner, "loss_scale_factor", loss_scale_factor,
                                          allow_none=True, open_low=True)
-        if gradient_accumulation_steps is not None and (
-                isinstance(gradient_accumulation_steps, bool) or
-                not isinstance(gradient_accumulation_steps, numbers.Integral) or
-                gradient_accumulation_steps < 1):
-            raise ValueError(f"{owner}: gradient_accumulation_steps must be a positive int or "
-                             f"None, got {gradient_accumulation_steps!r}.")
+        if gradient_accumulation_steps is not None:
+            gradient_accumulation_steps = _checks.positive_int(
+                owner, "gradient_accumulation_steps", gradient_accumulation_steps)
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.iterations = 0
         self.built = False

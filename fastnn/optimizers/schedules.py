@@ -6,15 +6,15 @@ called with the optimizer's step count and returns the learning rate.
 (0.1, 0.05, 0.025)
 """
 import math
-import numbers
+
+from .. import _checks
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
            "InverseTimeDecay", "CosineDecay"]
 
 
 def _positive(where, name, v):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
-        raise ValueError(f"{where}: {name} must be > 0, got {v!r}.")
+    _checks.real(where, name, v, low=0.0, low_open=True)
     return v
 
 
