@@ -28,7 +28,19 @@ __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStoppin
 
 class Callback:
     """Base class: override any hook. ``fit`` sets ``self.model`` and ``self.params``
-    ({'verbose', 'epochs', 'steps'})."""
+    ({'verbose', 'epochs', 'steps'}).
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> class PrintEpoch(fn.callbacks.Callback):
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         print(epoch, sorted(logs))
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[PrintEpoch()])
+    0 ['loss']
+    1 ['loss']
+    """
 
     model = None
     params = None
@@ -100,6 +112,11 @@ class CallbackList:
     Raises:
         TypeError: an element that is not a ``fn.callbacks.Callback`` (its position
             and type named).
+
+    >>> import fastnn as fn
+    >>> cbs = fn.callbacks.CallbackList([fn.callbacks.TerminateOnNaN()], add_history=True)
+    >>> [type(c).__name__ for c in cbs.callbacks]
+    ['TerminateOnNaN', 'History']
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
@@ -193,6 +210,14 @@ class History(Callback):
     """Records the logs of every finished epoch: ``history.history['loss']`` etc.;
     ``params`` holds fit's verbose, epochs and steps. ``fit`` returns it and sets
     ``model.history``, which keeps the finished epochs even if training is interrupted.
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> history = model.fit(x, y, epochs=3, batch_size=2, verbose=0)
+    >>> len(history.history['loss']), history.epoch, history.params
+    (3, [0, 1, 2], {'verbose': 0, 'epochs': 3, 'steps': 2})
     """
 
     def __init__(self):
@@ -217,7 +242,18 @@ def _format_logs(logs):
 
 class ProgbarLogger(Callback):
     """Prints progress: verbose=1 a progress bar per epoch, verbose=2 one line per epoch.
-    ``fit``, ``evaluate`` and ``predict`` add it when verbose is not 0."""
+    ``fit``, ``evaluate`` and ``predict`` add it when verbose is not 0.
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> import io; out = io.StringIO()
+    >>> logger = fn.callbacks.ProgbarLogger(stream=out)
+    >>> _ = model.fit(x, y, epochs=1, verbose=2, callbacks=[logger])
+    >>> out.getvalue().startswith('Epoch 1/1') and 'loss:' in out.getvalue()
+    True
+    """
 
     def __init__(self, stream=None):
         self.stream = stream
@@ -308,7 +344,19 @@ class ProgbarLogger(Callback):
 
 class TerminateOnNaN(Callback):
     """Stop training quietly when the loss becomes NaN or infinite (``fit`` raises
-    instead when this callback is not given)."""
+    instead when this callback is not given).
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> bad = np.full((4, 1), np.nan, np.float32)
+    >>> stop = fn.callbacks.TerminateOnNaN()
+    >>> history = model.fit(x, bad, epochs=5, verbose=0, callbacks=[stop])
+    Batch 0: Invalid loss, terminating training
+    >>> len(history.epoch)
+    1
+    """
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -325,6 +373,10 @@ class MonitorCallback(Callback):
     Raises:
         ValueError: an unknown mode, or mode='auto' on a quantity whose direction is
             unknown (pass mode='min' or 'max').
+
+    >>> import fastnn as fn
+    >>> isinstance(fn.callbacks.EarlyStopping(), fn.callbacks.MonitorCallback)
+    True
     """
 
     def __init__(self, monitor="val_loss", mode="auto", baseline=None, min_delta=0):
@@ -445,6 +497,16 @@ class ModelCheckpoint(MonitorCallback):
         filepath, monitor, verbose, save_best_only, save_weights_only, mode.
         save_freq: 'epoch' (an int, saving every n batches, is not supported).
         initial_value_threshold: the value to beat first with save_best_only.
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> import os, tempfile; path = os.path.join(tempfile.mkdtemp(), 'best.fnn')
+    >>> ck = fn.callbacks.ModelCheckpoint(path, monitor='loss', save_best_only=True)
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[ck])
+    >>> fn.models.load_model(path).predict(x, verbose=0).shape
+    (4, 1)
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
@@ -605,6 +667,15 @@ class CSVLogger(Callback):
 
     Args:
         filename: the file. separator: default ','. append: add to an existing file.
+
+    >>> import numpy as np, fastnn as fn
+    >>> model = fn.Sequential([fn.Input((2,)), fn.layers.Dense(1)])
+    >>> model.compile(optimizer='sgd', loss='mse')
+    >>> x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> import os, tempfile; path = os.path.join(tempfile.mkdtemp(), 'log.csv')
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[fn.callbacks.CSVLogger(path)])
+    >>> [line.split(',')[0] for line in open(path).read().splitlines()]
+    ['epoch', '0', '1']
     """
 
     def __init__(self, filename, separator=",", append=False):

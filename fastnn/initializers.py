@@ -44,9 +44,16 @@ def compute_fans(shape):
 class Initializer:
     """Base class: ``init(shape, dtype=None)`` returns a new Tensor of that shape.
 
-    Subclasses implement ``fill(tensor, generator)``; ``seed`` (int or
-    fastnn.random.Generator) makes the draw reproducible, else the default
-    generator (``fn.manual_seed``) is used.
+    Subclasses implement ``fill(tensor, generator)``, or ``__call__(shape, dtype=None)``
+    returning an array as in Keras; ``seed`` (int or fastnn.random.Generator) makes the
+    draw reproducible, else the default generator (``fn.manual_seed``) is used.
+
+    >>> import numpy as np, fastnn as fn
+    >>> class Constant3(fn.initializers.Initializer):
+    ...     def __call__(self, shape, dtype=None):
+    ...         return np.full(shape, 3.0, dtype or 'float32')
+    >>> fn.layers.Dense(2, kernel_initializer=Constant3(), input_shape=(1,)).get_weights()[0]
+    array([[3., 3.]], dtype=float32)
     """
 
     def __init__(self, seed=None):
@@ -221,6 +228,13 @@ def _variance_scaling(cls_name, scale, mode, distribution, doc):
 
     def get_config(self):
         return Initializer.get_config(self)
+    doc += f"""
+
+    >>> import fastnn as fn
+    >>> w = fn.initializers.{cls_name}(seed=0)((64, 32)).numpy()
+    >>> w.shape, str(w.dtype)
+    ((64, 32), 'float32')
+    """
     return type(cls_name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                                "__doc__": doc, "__module__": __name__})
 
@@ -256,7 +270,8 @@ ALL_INITIALIZERS = {**{c.__name__: c for c in _CLASSES},
 
 def get(identifier):
     """An Initializer from a name ('glorot_uniform', 'he_normal', 'zeros', ... or the
-    class name), a class, or an instance (returned as is).
+    class name), a class, or an instance; any other callable ``f(shape, dtype=None)``
+    is returned as is, as in Keras.
 
     Raises:
         ValueError: an unknown name (the valid ones are listed). TypeError: anything else.
@@ -274,5 +289,8 @@ def get(identifier):
             raise ValueError(f"Unknown initializer {identifier!r}; the valid names are: "
                              f"{', '.join(sorted(ALL_INITIALIZERS))}.")
         return cls()
-    raise TypeError(f"initializers.get: expected an initializer name, class or instance, got "
+    if callable(identifier) and not isinstance(identifier, type):
+        return identifier
+    raise TypeError(f"initializers.get: expected an initializer name, class, instance or "
+                    f"callable, got "
                     f"{type(identifier).__name__} {identifier!r}.")

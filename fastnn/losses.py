@@ -432,6 +432,11 @@ class Loss:
     Raises:
         ValueError: an unknown reduction, or sample weights that do not broadcast to
             the per-sample losses.
+
+    >>> import numpy as np, fastnn as fn
+    >>> loss = fn.losses.MeanSquaredError()
+    >>> isinstance(loss, fn.losses.Loss), float(loss(np.zeros((2, 1)), np.ones((2, 1))))
+    (True, 1.0)
     """
 
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):

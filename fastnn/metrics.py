@@ -136,6 +136,15 @@ class Metric:
 
     ``direction`` ('up' or 'down') tells callbacks in mode 'auto' whether larger is
     better.
+
+    >>> import numpy as np, fastnn as fn
+    >>> m = fn.metrics.Mean()
+    >>> isinstance(m, fn.metrics.Metric)
+    True
+    >>> m.update_state(np.array([1.0, 3.0], np.float32)); float(m.result())
+    2.0
+    >>> m.reset_state(); float(m.result())
+    0.0
     """
 
     _direction = "down"

@@ -17,7 +17,17 @@ def _factor(owner, name, value):
 
 
 class Regularizer:
-    """Base class: ``regularizer(weight) -> scalar Tensor`` (differentiable)."""
+    """Base class: ``regularizer(weight) -> scalar Tensor`` (differentiable).
+
+    >>> import numpy as np, fastnn as fn
+    >>> class HalfSquares(fn.regularizers.Regularizer):
+    ...     def __call__(self, w):
+    ...         return 0.5 * (w * w).sum()
+    >>> dense = fn.layers.Dense(1, kernel_regularizer=HalfSquares(), kernel_initializer='ones',
+    ...                         input_shape=(2,))
+    >>> _ = dense(np.ones((1, 2), np.float32)); [float(l) for l in dense.losses]
+    [1.0]
+    """
 
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not define __call__.")

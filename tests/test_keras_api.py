@@ -137,6 +137,29 @@ def test_initializers_use_keras_fans_and_seeds():
         fn.layers.Dense(2, kernel_initializer="glorot")
 
 
+def test_custom_initializers_as_keras_and_their_models_save(tmp_path):
+    class Constant3(fn.initializers.Initializer):       # Keras style: __call__(shape, dtype)
+        def __call__(self, shape, dtype=None):
+            return np.full(shape, 3.0, dtype)
+
+    def twos(shape, dtype=None):                          # a plain callable, as Keras allows
+        return np.full(shape, 2.0, dtype)
+
+    m = fn.Sequential([fn.Input((2,)), fn.layers.Dense(3, kernel_initializer=Constant3(),
+                                                         bias_initializer=twos)])
+    np.testing.assert_array_equal(m.get_weights()[0], np.full((2, 3), 3.0, np.float32))
+    np.testing.assert_array_equal(m.get_weights()[1], np.full(3, 2.0, np.float32))
+    m.save(tmp_path / "m.fnn")
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_array_equal(fn.models.load_model(tmp_path / "m.fnn").predict(x, verbose=0),
+                                  m.predict(x, verbose=0))
+    with pytest.raises(ValueError, match=r"returned shape \(3, 3\) for a weight of shape \(2, 3\)"):
+        fn.layers.Dense(3, kernel_initializer=lambda shape, dtype=None: np.ones((3, 3)),
+                        input_shape=(2,))
+    with pytest.raises(TypeError, match="initializer name, class, instance or callable"):
+        fn.layers.Dense(2, kernel_initializer=3)
+
+
 # --- data sources and inputs ----------------------------------------------------------------------
 def test_uint8_images_are_cast_as_keras():
     rng = np.random.default_rng(0)

@@ -228,8 +228,16 @@ class Layer(Module):
             raise ValueError(f"{where}: weight constraints are not supported by fastnn, got "
                              f"constraint={constraint!r}.")
         init = _initializers.get("glorot_uniform" if initializer is None else initializer)
-        values = init(shape, _dtype(where, dtype or self._dtype), generator=self._generator)
-        data = values.data
+        dtype = _dtype(where, dtype or self._dtype)
+        if type(init).__call__ is _initializers.Initializer.__call__:
+            values = init(shape, dtype, generator=self._generator)
+        else:       # a Keras-style custom initializer: init(shape, dtype=None)
+            values = init(shape, dtype=dtype)
+        # a user's initializer may return an array or a nested list instead of a Tensor
+        data = values.data if isinstance(values, Tensor) else np.asarray(values, dtype)
+        if data.shape != shape:
+            raise ValueError(f"{where}: the initializer {init!r} returned shape {data.shape} "
+                             f"for a weight of shape {shape}.")
         if _stored_axes is not None:
             data = data.transpose(_stored_axes)
         store = empty_aligned(data.shape, data.dtype)

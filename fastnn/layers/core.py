@@ -31,8 +31,12 @@ def activation_name(activation):
 
 
 def _initializer_name(init):
-    """A saveable form of an initializer argument (the weights are saved anyway)."""
-    return init if isinstance(init, str) else type(_initializers.get(init)).__name__
+    """A saveable form of an initializer argument. A custom one cannot be rebuilt by
+    name, and needs not be: the saved weights replace what it would draw."""
+    if isinstance(init, str):
+        return init
+    name = type(_initializers.get(init)).__name__
+    return name if name in _initializers.ALL_INITIALIZERS else "zeros"
 
 
 class Dense(Layer):

@@ -40,7 +40,7 @@ def _beta(owner, name, v):
 
 
 class SGD(Optimizer):
-    """Gradient descent with momentum, as ``keras.optimizers.SGD``:
+    __doc__ = """Gradient descent with momentum, as ``keras.optimizers.SGD``:
     m <- momentum·m - lr·g; p <- p + m (nesterov: p <- p + momentum·m - lr·g);
     without momentum p <- p - lr·g.
 
@@ -85,7 +85,7 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop, as ``keras.optimizers.RMSprop``: v <- rho·v + (1-rho)·g²;
+    __doc__ = """RMSprop, as ``keras.optimizers.RMSprop``: v <- rho·v + (1-rho)·g²;
     p <- p - lr·g / sqrt(v + eps) (centered: v - mean(g)² + eps; with momentum the step
     goes through m <- momentum·m + step).
 
@@ -146,13 +146,20 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam, as ``keras.optimizers.Adam``: m <- β1·m + (1-β1)·g; v <- β2·v + (1-β2)·g²
+    __doc__ = """Adam, as ``keras.optimizers.Adam``: m <- β1·m + (1-β1)·g; v <- β2·v + (1-β2)·g²
     (amsgrad: the running max of v); p <- p - lr·sqrt(1-β2^t)/(1-β1^t) · m/(sqrt(v) + ε).
 
     Args:
         learning_rate: default 0.001. beta_1: default 0.9. beta_2: default 0.999.
         epsilon: default 1e-7. amsgrad: bool.
-    """ + _BASE_DOC
+    """ + _BASE_DOC + """
+
+    >>> import numpy as np, fastnn as fn
+    >>> w = fn.nn.Parameter(np.array([1.0, 1.0], np.float32))
+    >>> opt = fn.optimizers.Adam(learning_rate=0.1)
+    >>> opt.apply([np.array([1.0, -1.0], np.float32)], [w]); w.data.round(4)   # 1 -+ lr
+    array([0.9, 1.1], dtype=float32)
+    """
 
     _defaults = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
 
@@ -230,7 +237,7 @@ class AdamW(Adam):
 
 
 class Adagrad(Optimizer):
-    """Adagrad, as ``keras.optimizers.Adagrad``: a <- a + g² (a starts at
+    __doc__ = """Adagrad, as ``keras.optimizers.Adagrad``: a <- a + g² (a starts at
     initial_accumulator_value); p <- p - lr·g / sqrt(a + ε).
 
     Args:
@@ -269,7 +276,7 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
-    """Adadelta, as ``keras.optimizers.Adadelta``: a <- ρ·a + (1-ρ)·g²;
+    __doc__ = """Adadelta, as ``keras.optimizers.Adadelta``: a <- ρ·a + (1-ρ)·g²;
     Δ = -sqrt(d + ε)·g / sqrt(a + ε); d <- ρ·d + (1-ρ)·Δ²; p <- p + lr·Δ.
 
     Args:
@@ -309,7 +316,7 @@ class Adadelta(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adamax, as ``keras.optimizers.Adamax``: m <- β1·m + (1-β1)·g;
+    __doc__ = """Adamax, as ``keras.optimizers.Adamax``: m <- β1·m + (1-β1)·g;
     u <- max(β2·u, |g|); p <- p - lr·m / ((1-β1^t)·(u + ε)).
 
     Args:
@@ -348,7 +355,7 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Nadam (Adam with Nesterov momentum), as ``keras.optimizers.Nadam``, with its
+    __doc__ = """Nadam (Adam with Nesterov momentum), as ``keras.optimizers.Nadam``, with its
     momentum schedule μ_t = β1·(1 - 0.5·0.96^t).
 
     Args:

@@ -44,6 +44,11 @@ class Optimizer:
         ValueError: a bad value (named), several clipping options, ``lr=`` (use
             ``learning_rate=``), or ``use_ema=True`` (not supported by fastnn).
         TypeError: an unknown keyword argument.
+
+    >>> import numpy as np, fastnn as fn
+    >>> opt = fn.optimizers.get('adam')
+    >>> isinstance(opt, fn.optimizers.Optimizer), opt.get_config()['learning_rate']
+    (True, 0.001)
     """
 
     _defaults = {}

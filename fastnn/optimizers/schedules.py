@@ -19,7 +19,19 @@ def _positive(where, name, v):
 
 
 class LearningRateSchedule:
-    """Base class: ``schedule(step) -> learning rate`` (a float)."""
+    """Base class: ``schedule(step) -> learning rate`` (a float).
+
+    >>> import numpy as np, fastnn as fn
+    >>> class Halving(fn.optimizers.schedules.LearningRateSchedule):
+    ...     def __call__(self, step):
+    ...         return 0.1 * 0.5 ** step
+    >>> opt = fn.optimizers.SGD(learning_rate=Halving())
+    >>> w = fn.nn.Parameter(np.zeros(1, np.float32))
+    >>> for _ in range(2):
+    ...     opt.apply_gradients([(np.ones(1, np.float32), w)])
+    >>> w.data
+    array([-0.15], dtype=float32)
+    """
 
     def __call__(self, step):
         raise NotImplementedError(f"{type(self).__name__} does not define __call__.")
@@ -30,7 +42,13 @@ class LearningRateSchedule:
 
 class ExponentialDecay(LearningRateSchedule):
     """initial_learning_rate · decay_rate ^ (step / decay_steps) (the exponent floored
-    with ``staircase``)."""
+    with ``staircase``).
+
+    >>> import numpy as np, fastnn as fn
+    >>> s = fn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> s(0), s(10), s(20)
+    (0.1, 0.05, 0.025)
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
