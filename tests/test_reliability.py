@@ -100,7 +100,7 @@ _NAN_GAPS = {("srelu", 1), ("srelu", 3)}
 
 
 # the name a Keras loss's errors start with
-_KERAS_WHERE = {"keras.kl_divergence": "kullback_leibler_divergence",
+_KERAS_WHERE = {"keras.kl_divergence": ("kl_divergence", "kullback_leibler_divergence"),
                 "keras.CategoricalCrossentropy(from_logits)": "categorical_crossentropy",
                 "keras.BinaryCrossentropy(from_logits)": "binary_crossentropy"}
 
