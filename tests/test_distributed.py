@@ -12,7 +12,6 @@ import pytest
 
 import fastnn as fn
 import fastnn.distributed as dist
-import fastnn.functional as F
 
 # the ranks import the same fastnn as this process
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fn.__file__)))

@@ -25,7 +25,6 @@ seconds (``init(timeout=)`` or ``FASTNN_DIST_TIMEOUT``, default 60). A rank that
 True
 """
 import atexit
-import contextlib
 import io
 import os
 import sys
@@ -407,7 +406,7 @@ def broadcast_parameters(params, root=0):
     """Copy rank ``root``'s parameters (and buffers) into every rank's, in place.
 
     Args:
-        params: a Module (its ``state_dict()`` arrays, so BatchNorm statistics too), a
+        params: a Module (its parameters and buffers, so BatchNorm statistics too), a
             dict name -> array/Tensor, or an iterable of Parameters.
     """
     for a in _param_arrays("broadcast_parameters", params):
@@ -415,17 +414,10 @@ def broadcast_parameters(params, root=0):
 
 
 def _param_arrays(where, params):
-    if hasattr(params, "state_dict") and hasattr(params, "parameters"):
-        items = list(params.state_dict().values())
-        arrays = []
-        for v in items:
-            arrays.append(v.data if hasattr(v, "data") and isinstance(v.data, np.ndarray) else v)
-        # state_dict may hand copies: broadcast into the live arrays instead
-        live = {id(p.data): p.data for p in params.parameters()}
-        if all(isinstance(a, np.ndarray) for a in arrays) and \
-                sum(id(a) in live for a in arrays) < len(live):
-            return [p.data for p in params.parameters()]
-        return arrays
+    if hasattr(params, "parameters") and hasattr(params, "named_buffers"):
+        # the live arrays (never state_dict's values, which may be copies)
+        return [p.data for p in params.parameters()] + \
+            [b for _, b in params.named_buffers() if isinstance(b, np.ndarray)]
     if isinstance(params, dict):
         params = params.values()
     try:
@@ -433,7 +425,7 @@ def _param_arrays(where, params):
     except TypeError:
         raise TypeError(f"{where}: expected a Module, a dict or an iterable of Parameters, "
                         f"got {type(params).__name__}.") from None
-    return [p.data if not isinstance(p, np.ndarray) else p for p in params]
+    return [p if isinstance(p, np.ndarray) else p.data for p in params]
 
 
 def broadcast_optimizer_state(optimizer, root=0):

@@ -233,6 +233,12 @@ def case_optstate():
         for name, v in st.items():
             if not np.array_equal(np.asarray(v), np.asarray(sd["state"][k][name])):
                 raise AssertionError(f"optimizer state {k}/{name} differs from rank 0's")
+    # buffers travel with the parameters (BatchNorm running statistics)
+    bn = fn.nn.BatchNorm1d(4)
+    bn.running_mean[...] = r + 1.0
+    dist.broadcast_parameters(bn)
+    if not np.array_equal(bn.running_mean, np.ones(4, bn.running_mean.dtype)):
+        raise AssertionError(f"broadcast_parameters: running_mean {bn.running_mean} not rank 0's")
     sizes = dist.allgather_object({"n": len(mine)})
     if len({s["n"] for s in sizes}) != 1:
         raise AssertionError(f"optimizer state sizes differ: {sizes}")
