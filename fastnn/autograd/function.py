@@ -6,8 +6,6 @@ return ndarrays and call the kernel layer. ``apply`` records a node only when gr
 mode is on and some input requires grad, so inference builds no graph; then it runs
 the op's ``infer`` (its no-graph fast path) where the op has one.
 """
-import weakref
-
 import numpy as np
 
 from .grad_mode import _state as _grad_state
@@ -290,6 +288,7 @@ def register_post_accumulate_grad_hook(tensor, hook):
     if tensor._node is not None or not tensor.requires_grad:
         raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
                            "can only be registered on leaf tensors that require grad.")
+    import weakref     # here, not at import: import fastnn stays as fast as before
     key = id(tensor)
     entry = _POST_HOOKS.get(key)
     if entry is None or entry[0]() is not tensor:
