@@ -181,7 +181,9 @@ def case_keras(tmpdir):
     xs = x.reshape(steps, n, B, 6)[:, r].reshape(-1, 6)
     ys = y.reshape(steps, n, B)[:, r].reshape(-1)
     ref = keras_model(0)
-    ref.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    # the same optimizer class on both sides: the string "adam" names Keras's Adam (epsilon 1e-7)
+    ref.compile(loss="sparse_categorical_crossentropy",
+                optimizer=fn.optim.get("adam", list(ref.parameters())), metrics=["accuracy"])
     h_ref = ref.fit(x, y, batch_size=B * n, epochs=epochs, shuffle=False, verbose=0)
     model = keras_model(0 if r == 0 else 100 + r)
     model.compile(loss="sparse_categorical_crossentropy",
