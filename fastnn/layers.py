@@ -58,7 +58,7 @@ class Layer(Module):
         return {"name": self.name}
 
     def count_params(self):
-        return int(sum(p.size for p in self.parameters()))
+        return int(sum(p.numel() for p in self.parameters()))
 
     # Keras's axis order for the kernel (the first parameter), as a permutation of the
     # stored weight's axes; None keeps every weight as stored

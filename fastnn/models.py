@@ -284,7 +284,7 @@ class Sequential(Module):
                 p.data[...] = w
 
     def count_params(self):
-        return int(sum(p.size for p in self.parameters()))
+        return int(sum(p.numel() for p in self.parameters()))
 
     def summary(self, print_fn=print):
         """Print each layer's output shape and parameter count."""
@@ -297,7 +297,7 @@ class Sequential(Module):
         for layer in self._layers:
             if shape is not None and isinstance(layer, Layer):
                 shape = layer.compute_output_shape(shape)
-            n = int(sum(p.size for p in layer.parameters()))
+            n = int(sum(p.numel() for p in layer.parameters()))
             rows.append((f"{getattr(layer, 'name', '')} ({type(layer).__name__})",
                          "?" if shape is None else str(tuple(shape)), str(n)))
         w = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 2

@@ -8,11 +8,14 @@ A :class:`Generator` serves two kinds of consumers:
   (seed, counter) pair that makes each call's stream distinct and reproducible,
   independent of the thread count.
 """
+import os
+
 import numpy as np
 
 __all__ = ["Generator", "manual_seed", "default_generator", "initial_seed"]
 
-# torch's default CPU seed: runs are reproducible without any manual_seed call.
+# torch's seed of a new Generator(); the default generator instead starts from a
+# seed drawn per process (as torch's does), so unseeded runs differ.
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
 
@@ -65,11 +68,17 @@ class Generator:
         self._np.bit_generator.state = state["numpy"]
 
 
-default_generator = Generator()
+def _process_seed():
+    """A fresh 63-bit seed from the OS (torch seeds its default generator the same way)."""
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+default_generator = Generator(_process_seed())
 
 
 def manual_seed(seed):
-    """Seed fastnn's default generator (initialisers, dropout, shuffling).
+    """Seed fastnn's default generator (initialisers, dropout, shuffling). Without it
+    each process starts from its own random seed, as torch's does.
 
     >>> import fastnn as fn
     >>> _ = fn.manual_seed(0); a = fn.nn.Linear(2, 2).weight.numpy().copy()

@@ -12,14 +12,18 @@ The chain rule at work, f(x, y, z) = (x + y) * z:
 >>> x.grad, y.grad, z.grad
 (array(-4., dtype=float32), array(-4., dtype=float32), array(3., dtype=float32))
 """
+import collections
 import numbers
 
 import numpy as np
 
+from ._device import check_device
 from .autograd import function as _function
 from .autograd import tensor_ops as ops
+from .autograd.grad_mode import _state as _grad_state
 
-__all__ = ["Tensor", "tensor", "as_tensor", "as_array", "empty_aligned"]
+__all__ = ["Tensor", "tensor", "as_tensor", "as_array", "empty_aligned", "where", "maximum",
+           "minimum", "MaxResult", "MinResult"]
 
 _DEFAULT_FLOAT = np.float32
 
@@ -67,6 +71,10 @@ def as_array(data, dtype=None, where="input"):
     return arr
 
 
+MaxResult = collections.namedtuple("max", ["values", "indices"])
+MinResult = collections.namedtuple("min", ["values", "indices"])
+
+
 class Tensor:
     """An n-dimensional array that records operations for backpropagation.
 
@@ -76,6 +84,20 @@ class Tensor:
 
     Attributes:
         data: the underlying ndarray. grad: ndarray or None.
+
+    Methods follow torch's names and arguments (``size(dim)``, ``view``, ``permute``,
+    ``transpose(dim0, dim1)``, ``max(dim)`` returning ``(values, indices)``, ``eq``,
+    ``to``, in-place ``add_``/``mul_``/``zero_``/``copy_``, ...); reductions take torch's
+    ``dim=``/``keepdim=`` and NumPy's ``axis=``/``keepdims=``.
+
+    >>> import fastnn as fn
+    >>> t = fn.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    >>> t.size(), t.size(1), t.numel()
+    ((2, 3), 3, 6)
+    >>> values, indices = t.max(dim=1); indices
+    tensor([1, 0])
+    >>> (t.argmax(1) == fn.tensor([1, 0])).all().item()
+    True
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
@@ -113,8 +135,30 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self):
+    def device(self):
+        """Always the CPU."""
+        return _cpu()
+
+    is_cuda = False
+
+    def size(self, dim=None):
+        """The shape (a tuple), or the size of dimension ``dim``."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dim(dim, self.data.ndim, "size")]
+
+    def numel(self):
+        """Number of elements."""
         return self.data.size
+
+    nelement = numel
+
+    def dim(self):
+        """Number of dimensions (``ndim``)."""
+        return self.data.ndim
+
+    def element_size(self):
+        return self.data.itemsize
 
     @property
     def grad_fn(self):
@@ -173,6 +217,11 @@ class Tensor:
             extra = f", dtype={self.data.dtype}" + extra
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec):
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     def __bool__(self):
         return bool(self.data)
 
@@ -182,8 +231,86 @@ class Tensor:
     def __int__(self):
         return int(self.data)
 
+    def __index__(self):
+        if self.data.ndim or self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index, got dtype {self.data.dtype} and shape {self.data.shape}.")
+        return int(self.data)
+
     def __hash__(self):
         return id(self)
+
+    # --- dtype and device ----------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """This tensor in another dtype and/or on a device, as torch's ``to``:
+        ``to(dtype)``, ``to('cpu')``, ``to(device, dtype)``, ``to(other_tensor)``,
+        ``to(dtype=..., device=..., copy=False)``. Returns self when nothing changes.
+        Only the CPU exists: any other device raises ValueError.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.5, 2.5]).to("cpu").to(fn.float64).dtype
+        dtype('float64')
+        """
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Tensor.to: unexpected keyword arguments {sorted(kwargs)}.")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype
+            elif isinstance(a, bool):
+                continue            # to(dtype, non_blocking)
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                dev = a
+            else:
+                dtype = a
+        check_device(dev, "Tensor.to")
+        out = self if dtype is None else self._cast(dtype)
+        return out.clone() if copy and out is self else out
+
+    def cpu(self):
+        """Self: fastnn tensors live on the CPU."""
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise ValueError("Tensor.cuda: fastnn runs on the CPU only (fn.cuda.is_available() is False).")
+
+    def _cast(self, dtype):
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"Tensor.to: expected a dtype, a device or a tensor, got "
+                            f"{type(dtype).__name__} {dtype!r}.") from None
+        if dt == self.data.dtype:
+            return self
+        if dt.kind == "f" and self.data.dtype.kind == "f":
+            return ops.Cast.apply(self, dtype=dt)
+        return Tensor._wrap(self.data.astype(dt))
+
+    def float(self):
+        """float32 copy (self if already float32)."""
+        return self._cast(np.float32)
+
+    def double(self):
+        return self._cast(np.float64)
+
+    def long(self):
+        """int64 copy (self if already int64)."""
+        return self._cast(np.int64)
+
+    def int(self):
+        return self._cast(np.int32)
+
+    def bool(self):
+        return self._cast(np.bool_)
+
+    def astype(self, dtype):
+        return Tensor._wrap(self.data.astype(dtype))
+
+    def type_as(self, other):
+        return self._cast(other.dtype)
 
     # --- arithmetic ---------------------------------------------------------------
     def __add__(self, other):
@@ -228,19 +355,179 @@ class Tensor:
     def __pos__(self):
         return self
 
-    # comparisons give plain (non-differentiable) boolean tensors
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    matmul = __matmul__
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors."""
+        if self.data.ndim != 2 or np.ndim(_raw(other)) != 2:
+            raise ValueError(f"mm: expected two 2-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(_raw(other))}.")
+        return _matmul(self, other)
+
+    # --- in-place (on the array itself when nothing records) --------------------------
+    def __iadd__(self, other):
+        return self._inplace(ops.Add, np.add, other, "+=", rebind=True)
+
+    def __isub__(self, other):
+        return self._inplace(ops.Sub, np.subtract, other, "-=", rebind=True)
+
+    def __imul__(self, other):
+        return self._inplace(ops.Mul, np.multiply, other, "*=", rebind=True)
+
+    def __itruediv__(self, other):
+        return self._inplace(ops.Div, np.divide, other, "/=", rebind=True)
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place (see ``_inplace`` for when this is allowed)."""
+        return self._inplace(ops.Add, np.add, other if alpha == 1 else _raw(other) * alpha, "add_")
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(ops.Sub, np.subtract, other if alpha == 1 else _raw(other) * alpha,
+                             "sub_")
+
+    def mul_(self, other):
+        return self._inplace(ops.Mul, np.multiply, other, "mul_")
+
+    def div_(self, other):
+        return self._inplace(ops.Div, np.divide, other, "div_")
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        self._check_inplace(None, "zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace(value, "fill_")
+        self.data[...] = _raw(value)
+        return self
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape) into this tensor's array, in place."""
+        self._check_inplace(src, "copy_")
+        self.data[...] = _raw(src)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace(None, "clamp_")
+        np.clip(self.data, min, max, out=self.data)
+        return self
+
+    clip_ = clamp_
+
+    def __setitem__(self, index, value):
+        self._check_inplace(value, "item assignment")
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        self.data[index] = _raw(value)
+
+    def _check_inplace(self, other, name):
+        """In-place changes of the array are allowed unless they must be recorded."""
+        if not _grad_state.enabled:
+            return
+        if self.requires_grad and self._node is None:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad is being used in an "
+                               f"in-place operation; wrap the update in `with fn.no_grad():`.")
+        if self.requires_grad or (isinstance(other, Tensor) and other.requires_grad):
+            raise RuntimeError(f"{name}: in-place changes of a tensor that is part of a recorded "
+                               f"graph are not supported; use the out-of-place form "
+                               f"(e.g. `y = y + x`, `fn.where`) or run under `fn.no_grad()`.")
+
+    def _inplace(self, fcls, ufunc, other, name, rebind=False):
+        if _grad_state.enabled and rebind and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self._node is None:
+                self._check_inplace(other, name)
+            # `y += x` in a recorded graph: y is rebound to the recorded result, exactly
+            # as `y = y + x` (ops that used the old y keep their inputs)
+            out = _binary(fcls, self, other, name[:-1])
+            if out.shape != self.shape:
+                raise ValueError(f"operator {name}: the result has shape {out.shape}, which "
+                                 f"does not match the tensor's shape {self.shape}.")
+            return out if out.dtype == self.dtype else out._cast(self.dtype)
+        self._check_inplace(other, name)
+        try:
+            ufunc(self.data, _raw(other), out=self.data, casting="same_kind")
+        except TypeError as e:     # UFuncTypeError: int tensor += float, ...
+            raise TypeError(f"{name}: the result cannot be stored in a tensor of dtype "
+                            f"{self.data.dtype} ({e}).") from None
+        except ValueError:
+            raise ValueError(f"{name}: an operand of shape {np.shape(_raw(other))} cannot be "
+                             f"broadcast to the tensor's shape {self.shape}.") from None
+        return self
+
+    # --- comparisons and logic (plain, non-differentiable tensors) ---------------------
+    def _compare(self, ufunc, other, sym):
+        if other is None or isinstance(other, (str, bytes)):
+            return NotImplemented
+        try:
+            return Tensor._wrap(np.asarray(ufunc(self.data, _raw(other))))
+        except ValueError:
+            raise ValueError(f"operator {sym}: shapes {self.shape} and {np.shape(_raw(other))} "
+                             f"cannot be broadcast together.") from None
+
+    def __eq__(self, other):
+        return self._compare(np.equal, other, "==")
+
+    def __ne__(self, other):
+        return self._compare(np.not_equal, other, "!=")
+
     def __lt__(self, other):
-        return Tensor._wrap(self.data < _raw(other))
+        return self._compare(np.less, other, "<")
 
     def __le__(self, other):
-        return Tensor._wrap(self.data <= _raw(other))
+        return self._compare(np.less_equal, other, "<=")
 
     def __gt__(self, other):
-        return Tensor._wrap(self.data > _raw(other))
+        return self._compare(np.greater, other, ">")
 
     def __ge__(self, other):
-        return Tensor._wrap(self.data >= _raw(other))
+        return self._compare(np.greater_equal, other, ">=")
 
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other):
+        """True when ``other`` has the same shape and elements (a Python bool)."""
+        o = _raw(other)
+        return bool(self.data.shape == np.shape(o) and np.array_equal(self.data, o))
+
+    def __and__(self, other):
+        return Tensor._wrap(np.bitwise_and(self.data, _raw(other)))
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return Tensor._wrap(np.bitwise_or(self.data, _raw(other)))
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return Tensor._wrap(np.bitwise_xor(self.data, _raw(other)))
+
+    __rxor__ = __xor__
+
+    def __invert__(self):
+        return Tensor._wrap(np.invert(self.data))
+
+    logical_not = __invert__
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=_dim_arg(dim, None, self.ndim, "all"),
+                                              keepdims=keepdim)))
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=_dim_arg(dim, None, self.ndim, "any"),
+                                              keepdims=keepdim)))
+
+    # --- indexing -----------------------------------------------------------------------
     def __getitem__(self, index):
         if isinstance(index, Tensor):
             index = index.data
@@ -248,16 +535,105 @@ class Tensor:
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         return ops.GetItem.apply(self, index)
 
-    # --- reductions and shape --------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return ops.Sum.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` holds, else this tensor's element (differentiable)."""
+        return where(mask, value, self)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.Mean.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    def where(self, condition, other):
+        """This tensor where ``condition`` holds, else ``other``."""
+        return where(condition, self, other)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.Max.apply(self, axis=_axis(axis, self.ndim), keepdims=keepdims)
+    # --- reductions -----------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (int, tuple or None for all); integer and bool sums are int64."""
+        t = self if dtype is None else self._cast(dtype)
+        return ops.Sum.apply(t, axis=_dim_arg(dim, axis, self.ndim, "sum"),
+                             keepdims=_keep(keepdim, keepdims))
 
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        """Mean over ``dim``. Integer and bool tensors need ``dtype=`` (as torch).
+
+        Raises:
+            TypeError: integer or bool input without a float ``dtype``.
+        """
+        t = self if dtype is None else self._cast(dtype)
+        if t.data.dtype.kind != "f":
+            raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating "
+                            f"point, got {t.data.dtype}; use .float().mean() or mean(dtype=...).")
+        return ops.Mean.apply(t, axis=_dim_arg(dim, axis, self.ndim, "mean"),
+                              keepdims=_keep(keepdim, keepdims))
+
+    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+            keepdims=None):
+        """Variance with Bessel's correction by default (``correction=1``), as torch."""
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        d = _dim_arg(dim, axis, self.ndim, "var")
+        k = _keep(keepdim, keepdims)
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"var(): expected a floating point tensor, got {self.data.dtype}.")
+        dims = range(self.ndim) if d is None else (d,) if isinstance(d, int) else d
+        n = int(np.prod([self.shape[i] for i in dims], dtype=np.int64))
+        dev = self - self.mean(d, keepdim=True)
+        return (dev * dev).sum(d, keepdim=k) / max(n - correction, 0)
+
+    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+            keepdims=None):
+        """Standard deviation (the square root of ``var``)."""
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                        keepdims=keepdims).sqrt()
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The maximum: of all elements (``max()``), ``(values, indices)`` along ``dim``
+        (``max(dim)``, as torch), the elementwise maximum with a tensor (``max(other)``),
+        or the values over ``axis=`` (NumPy's spelling; ties share the gradient)."""
+        return self._extreme(dim, keepdim, axis, keepdims, True)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """The minimum, with the same forms as ``max``."""
+        return self._extreme(dim, keepdim, axis, keepdims, False)
+
+    def _extreme(self, dim, keepdim, axis, keepdims, largest):
+        name = "max" if largest else "min"
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return (maximum if largest else minimum)(self, dim)
+        k = _keep(keepdim, keepdims)
+        if axis is not None or dim is None or isinstance(dim, (tuple, list)):
+            op = ops.Max if largest else ops.Min
+            return op.apply(self, axis=_dim_arg(dim, axis, self.ndim, name), keepdims=k)
+        d = _dim(dim, max(self.ndim, 1), name)
+        sink = []
+        values = ops.ArgReduce.apply(self, dim=d, keepdim=k, largest=largest, sink=sink)
+        return (MaxResult if largest else MinResult)(values, Tensor._wrap(sink[0]))
+
+    def amax(self, dim=None, keepdim=False):
+        """Maximum over ``dim`` (all when None); ties share the gradient equally."""
+        dim = None if dim == () else dim
+        return ops.Max.apply(self, axis=_dim_arg(dim, None, self.ndim, "amax"), keepdims=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        dim = None if dim == () else dim
+        return ops.Min.apply(self, axis=_dim_arg(dim, None, self.ndim, "amin"), keepdims=keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the maximum: over the flattened tensor (dim=None) or along ``dim``
+        (int64, the first one on ties)."""
+        return self._arg(np.argmax, dim, keepdim, "argmax")
+
+    def argmin(self, dim=None, keepdim=False):
+        return self._arg(np.argmin, dim, keepdim, "argmin")
+
+    def _arg(self, f, dim, keepdim, name):
+        a = self.data
+        if dim is None:
+            idx = np.asarray(f(a), np.int64)
+            return Tensor._wrap(idx.reshape((1,) * a.ndim) if keepdim else idx)
+        d = _dim(dim, max(a.ndim, 1), name)
+        if a.ndim == 0:
+            return Tensor._wrap(np.zeros((), np.int64))
+        return Tensor._wrap(np.asarray(f(a, axis=d, keepdims=bool(keepdim)), np.int64))
+
+    # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -265,24 +641,138 @@ class Tensor:
             return ops.Reshape.apply(self, shape=shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} "
-                             f"({self.size} elements) into shape {shape}.") from None
+                             f"({self.data.size} elements) into shape {shape}.") from None
 
     view = reshape
 
-    def flatten(self, start_dim=0):
-        return self.reshape(self.shape[:start_dim] + (-1,))
+    def view_as(self, other):
+        return self.reshape(np.shape(_raw(other)))
 
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if axes and len(axes) != self.ndim:
-            raise ValueError(f"transpose: axes {axes} do not match a tensor of {self.ndim} "
-                             f"dimensions (shape {self.shape}).")
-        return ops.Transpose.apply(self, axes=axes or None)
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims start_dim..end_dim into one (a 0-d tensor becomes 1-d)."""
+        nd = self.ndim
+        if nd == 0:
+            return self.reshape(1)
+        s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim ({start_dim}) cannot come after end_dim "
+                             f"({end_dim}) for a tensor of shape {self.shape}.")
+        return self.reshape(self.shape[:s] + (-1 if self.data.size else
+                                              int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
+
+    def unflatten(self, dim, sizes):
+        d = _dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def unsqueeze(self, dim):
+        """A new dimension of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
+        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        """Drop dimensions of size 1 (all, or those in ``dim`` that have size 1)."""
+        if dim is None:
+            dims = [i for i, n in enumerate(self.shape) if n == 1]
+        else:
+            ds = dim if isinstance(dim, (tuple, list)) else (dim,)
+            dims = [d for d in (_dim(d, max(self.ndim, 1), "squeeze") for d in ds)
+                    if self.ndim and self.shape[d] == 1]
+        if not dims:
+            return self
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
+
+    def permute(self, *dims):
+        """The dimensions reordered: dimension i of the result is ``dims[i]`` of this one."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        nd = self.ndim
+        axes = tuple(_dim(d, max(nd, 1), "permute") for d in dims)
+        if sorted(axes) != list(range(nd)):
+            raise ValueError(f"permute: dims {tuple(dims)} must be a permutation of the "
+                             f"{nd} dimensions of a tensor of shape {self.shape}.")
+        return ops.Transpose.apply(self, axes=axes)
+
+    def transpose(self, *dims):
+        """torch's ``transpose(dim0, dim1)``: swap two dimensions, on any rank.
+
+        Also NumPy's forms: ``transpose()`` reverses the dimensions and a full
+        permutation (``transpose(2, 0, 1)`` on 3 dims, or a tuple) acts as ``permute``.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2, 3]]).transpose(0, 1).shape
+        (3, 1)
+        """
+        if len(dims) == 2 and not isinstance(dims[0], (tuple, list)):
+            nd = max(self.ndim, 1)
+            a, b = _dim(dims[0], nd, "transpose"), _dim(dims[1], nd, "transpose")
+            if self.ndim < 2 or a == b:
+                return ops.Reshape.apply(self, shape=self.shape)
+            axes = list(range(self.ndim))
+            axes[a], axes[b] = axes[b], axes[a]
+            return ops.Transpose.apply(self, axes=tuple(axes))
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if dims and len(dims) != self.ndim:
+            raise ValueError(f"transpose: axes {dims} do not match a tensor of {self.ndim} "
+                             f"dimensions (shape {self.shape}); use transpose(dim0, dim1) to "
+                             f"swap two dimensions or permute(*dims).")
+        return ops.Transpose.apply(self, axes=dims or None)
+
+    def swapaxes(self, dim0, dim1):
+        return self.transpose(dim0, dim1)
+
+    swapdims = swapaxes
+
+    def t(self):
+        """Transpose of a tensor with at most 2 dimensions."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}.")
+        return ops.Transpose.apply(self, axes=None)
 
     @property
     def T(self):
         return ops.Transpose.apply(self, axes=None)
+
+    def expand(self, *sizes):
+        """A broadcast view to ``sizes`` (-1 keeps a dimension; new ones lead)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the "
+                             f"number of dimensions ({self.ndim}).")
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s
+                      for i, s in enumerate(sizes))
+        try:
+            return ops.Expand.apply(self, shape=shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {self.shape} cannot be expanded to "
+                             f"{tuple(sizes)}.") from None
+
+    def expand_as(self, other):
+        return self.expand(np.shape(_raw(other)))
+
+    def contiguous(self):
+        """Self when its array is C-contiguous, else a contiguous copy."""
+        return self if self.data.flags.c_contiguous else ops.Clone.apply(self)
+
+    def clone(self):
+        """A copy that stays in the graph."""
+        return ops.Clone.apply(self)
+
+    def new_zeros(self, *size):
+        return Tensor._wrap(np.zeros(_size(size, "new_zeros"), self.dtype))
+
+    def new_ones(self, *size):
+        return Tensor._wrap(np.ones(_size(size, "new_ones"), self.dtype))
+
+    def new_full(self, size, fill_value):
+        return Tensor._wrap(np.full(_size((size,), "new_full"), fill_value, self.dtype))
+
+    def new_tensor(self, data):
+        return Tensor._wrap(np.array(_raw(data), dtype=self.dtype))
 
     # --- elementwise math ---------------------------------------------------------
     def exp(self):
@@ -304,20 +794,77 @@ class Tensor:
 
     clamp = clip
 
-    def astype(self, dtype):
-        return Tensor._wrap(self.data.astype(dtype))
+    def square(self):
+        return self * self
+
+    def relu(self):
+        from .functional import relu
+        return relu(self)
+
+    def sigmoid(self):
+        from .functional import sigmoid
+        return sigmoid(self)
+
+    def tanh(self):
+        from .functional import tanh
+        return tanh(self)
+
+    def softmax(self, dim, dtype=None):
+        from .functional import softmax
+        return softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        from .functional import log_softmax
+        return log_softmax(self, dim, dtype=dtype)
 
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _axis(axis, ndim):
-    if axis is None or isinstance(axis, (int, np.integer)):
-        if axis is not None and not -ndim <= axis < max(ndim, 1):
-            raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} dimensions.")
-        return None if axis is None else int(axis)
-    return tuple(int(a) for a in axis)
+def _cpu():
+    from ._device import device
+    return device("cpu")
+
+
+def _dim(d, ndim, where, name="dim"):
+    """``d`` as an index in [0, ndim), checked (negative counts from the end)."""
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {type(d).__name__} {d!r}.")
+    if not -ndim <= d < ndim:
+        raise ValueError(f"{where}: {name} {d} is out of range for a tensor with "
+                         f"{ndim} dimensions (expected {-ndim} <= {name} < {ndim}).")
+    return int(d) % ndim
+
+
+def _dim_arg(dim, axis, ndim, where):
+    """A reduction's dims from torch's ``dim=`` or NumPy's ``axis=`` (not both): None,
+    an int or a tuple, each checked."""
+    name = "dim"
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{where}: got both dim={dim!r} and axis={axis!r}; pass one.")
+        dim, name = axis, "axis"
+    if dim is None:
+        return None
+    n = max(ndim, 1)
+    if isinstance(dim, (tuple, list)):
+        return tuple(_dim(d, n, where, name) for d in dim)
+    return _dim(dim, n, where, name)
+
+
+def _keep(keepdim, keepdims):
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+def _size(size, where):
+    """A shape from varargs ints or one tuple/list."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"{where}: sizes must be non-negative ints, got {tuple(size)!r}.")
+    return tuple(int(s) for s in size)
 
 
 def _operand(x, where):
@@ -350,14 +897,52 @@ def _matmul(a, b):
                          f"are not aligned for matrix multiplication.") from None
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """Make a Tensor from array-like ``data`` (copies lists; keeps ndarray dtype unless ``dtype``).
 
     >>> tensor([1, 2]).dtype, tensor([1.5]).dtype
     (dtype('int64'), dtype('float32'))
     """
+    check_device(device, "tensor")
     arr = as_array(data, dtype=dtype, where="tensor")
     return Tensor(arr, requires_grad=requires_grad)
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other`` (broadcast together);
+    differentiable in ``input`` and ``other``.
+
+    >>> import fastnn as fn
+    >>> x = fn.tensor([-1.0, 2.0])
+    >>> fn.where(x > 0, x, 0.0)
+    tensor([0., 2.])
+    """
+    c = _raw(condition)
+    c = np.asarray(c)
+    if c.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {c.dtype}.")
+    a, b = _operand(input, "where"), _operand(other, "where")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return Tensor._wrap(np.where(c, a, b))
+    if not isinstance(a, Tensor):
+        a = Tensor._wrap(np.asarray(a, dtype=b.dtype))
+    if not isinstance(b, Tensor):
+        b = Tensor._wrap(np.asarray(b, dtype=a.dtype))
+    try:
+        return ops.Where.apply(a, b, cond=c)
+    except ValueError:
+        raise ValueError(f"where: condition {c.shape}, input {a.shape} and other {b.shape} "
+                         f"cannot be broadcast together.") from None
+
+
+def maximum(input, other):
+    """Elementwise maximum (NaN propagates; ties share the gradient)."""
+    return _binary(ops.Maximum, input, other, "maximum")
+
+
+def minimum(input, other):
+    """Elementwise minimum (NaN propagates; ties share the gradient)."""
+    return _binary(ops.Minimum, input, other, "minimum")
 
 
 def as_tensor(x, where="input"):

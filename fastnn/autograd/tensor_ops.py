@@ -10,7 +10,8 @@ import numpy as np
 from .function import Function
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Sum", "Mean", "Max",
-           "Reshape", "Transpose", "GetItem", "Exp", "Log", "Sqrt", "Abs", "Clip"]
+           "Reshape", "Transpose", "GetItem", "Exp", "Log", "Sqrt", "Abs", "Clip", "Min",
+           "ArgReduce", "Maximum", "Minimum", "Cast", "Clone", "Expand", "Cat", "Stack", "Where"]
 
 
 def _shape(x):
@@ -82,7 +83,12 @@ class Pow(Function):
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        ga = g * b * np.power(a, b - 1) if need[0] else None
+        ga = None
+        if need[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = g * b * np.power(a, b - 1)
+            if np.any(np.equal(b, 0)):    # d/da a**0 is 0, also at a == 0 (torch)
+                ga = np.where(np.equal(b, 0), np.zeros((), ga.dtype), ga)
         gb = None
         if need[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,7 +161,10 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axis=None, keepdims=False):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        # the ufunc directly: np.sum's Python dispatch costs more than a small sum
+        # the ufunc directly: np.sum's Python dispatch costs more than a small sum;
+        # integer and bool sums are int64, as torch's
+        if a.dtype.kind in "biu":
+            return np.asarray(np.add.reduce(a, axis=axis, keepdims=keepdims, dtype=np.int64))
         return np.asarray(np.add.reduce(a, axis=axis, keepdims=keepdims))
 
     @staticmethod
@@ -299,3 +308,160 @@ class Clip(Function):
         if ctx.hi is not None:
             keep &= a <= ctx.hi
         return g * keep
+
+
+class Min(Function):
+    """amin: the minimum over ``axis``; ties share the gradient equally (torch's amin)."""
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        out = np.min(a, axis=axis, keepdims=True)
+        ctx.save_for_backward(a, out)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.asarray(out if keepdims else np.min(a, axis=axis))
+
+    backward = Max.backward
+
+
+class ArgReduce(Function):
+    """max(dim)/min(dim) values: the element at the arg-max (arg-min) along ``dim``
+    (the first one on ties, NaN counting as the largest); its gradient goes to that
+    element alone. The int64 indices are appended to ``sink``."""
+
+    @staticmethod
+    def forward(ctx, a, dim=0, keepdim=False, largest=True, sink=None):
+        if a.ndim == 0:
+            idx = np.zeros((), np.int64)
+            values = np.array(a)
+        else:
+            pick = np.argmax if largest else np.argmin      # both stop at a NaN, as torch
+            idx = np.expand_dims(pick(a, axis=dim), dim).astype(np.int64)
+            values = np.take_along_axis(a, idx, axis=dim)
+            if not keepdim:
+                values, idx = values.squeeze(dim), idx.squeeze(dim)
+        if getattr(ctx, "needs_input_grad", None):
+            ctx.idx, ctx.shape, ctx.dim, ctx.keepdim = idx, a.shape, dim, keepdim
+        if sink is not None:
+            sink.append(idx)
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.shape:
+            return np.array(g)
+        idx, g = ctx.idx, np.asarray(g)
+        if not ctx.keepdim:
+            idx, g = np.expand_dims(idx, ctx.dim), np.expand_dims(g, ctx.dim)
+        out = np.zeros(ctx.shape, g.dtype)
+        np.put_along_axis(out, idx, g, axis=ctx.dim)
+        return out
+
+
+class Maximum(Function):
+    """Elementwise max(a, b); at ties each side gets half the gradient (torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = (a > b) + 0.5 * (a == b)
+        need = ctx.needs_input_grad
+        return (g * w if need[0] else None), (g * (1 - w) if need[1] else None)
+
+
+class Minimum(Function):
+    """Elementwise min(a, b); at ties each side gets half the gradient (torch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = (a < b) + 0.5 * (a == b)
+        need = ctx.needs_input_grad
+        return (g * w if need[0] else None), (g * (1 - w) if need[1] else None)
+
+
+class Cast(Function):
+    """The values in another float dtype; the gradient is cast back by the engine."""
+
+    @staticmethod
+    def forward(ctx, a, dtype=None):
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Clone(Function):
+    """A copy (C-contiguous) that stays in the graph."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.array(a, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Expand(Function):
+    """A broadcast view to ``shape``; the engine sums the gradient back to the input's shape."""
+
+    @staticmethod
+    def forward(ctx, a, shape=None):
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class Cat(Function):
+    """Concatenation along ``dim``; each input gets its slice of the gradient."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.sizes, ctx.dim = [a.shape[dim] for a in arrays], dim
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        cuts = np.cumsum(ctx.sizes)[:-1]
+        return tuple(np.split(g, cuts, axis=ctx.dim))
+
+
+class Stack(Function):
+    """Stacking along a new axis ``dim``; each input gets its slice of the gradient."""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim=0):
+        ctx.n, ctx.dim = len(arrays), dim
+        return np.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.take(g, i, axis=ctx.dim) for i in range(ctx.n))
+
+
+class Where(Function):
+    """where(cond, a, b); the gradient goes to a where cond holds and to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, b, cond=None):
+        ctx.cond = cond
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need, c = ctx.needs_input_grad, ctx.cond
+        zero = np.zeros((), g.dtype)
+        return (np.where(c, g, zero) if need[0] else None), (np.where(c, zero, g) if need[1] else None)

@@ -138,7 +138,7 @@ def prelu(x, weight):
     x = _input(x, "prelu")
     w = _param(weight, x, "prelu weight")
     c = _channels(x)
-    if w.ndim > 1 or w.size not in (1, c):
+    if w.ndim > 1 or w.numel() not in (1, c):
         raise ValueError(f"prelu: weight must have 1 or {c} elements (channels = dim 1 of input "
                          f"shape {x.shape}), got weight of shape {w.shape}.")
     return A.PReLU.apply(x, w)
@@ -206,7 +206,7 @@ def srelu(x, t_left, a_left, t_right, a_right):
     ps = []
     for name, p in (("t_left", t_left), ("a_left", a_left), ("t_right", t_right), ("a_right", a_right)):
         p = _param(p, x, f"srelu {name}")
-        if p.ndim > 1 or p.size not in (1, c):
+        if p.ndim > 1 or p.numel() not in (1, c):
             raise ValueError(f"srelu: {name} must have 1 or {c} elements (channels = dim 1 of "
                              f"input shape {x.shape}), got shape {p.shape}.")
         ps.append(p)
@@ -314,22 +314,51 @@ def tanh(x):
     return A.Tanh.apply(_input(x, "tanh"))
 
 
-def softmax(x, dim):
+def _softmax_input(x, dim, dtype, where):
+    """(x cast to ``dtype`` first, as torch, differentiably; the dim, checked)."""
+    if dtype is not None:
+        if type(x) is not Tensor and not isinstance(x, Tensor):
+            x = Tensor._wrap(as_array(x, where=f"{where} input"))
+        dt = np.dtype(dtype)
+        if dt not in _FLOATS:
+            raise TypeError(f"{where}: dtype must be float32 or float64, got {dt}.")
+        x = x.to(dt)
+    x = _input(x, where)
+    if dim is None:
+        dim = _implicit_softmax_dim(x.ndim)
+    return x, _dim(dim, x.ndim, where)
+
+
+def _implicit_softmax_dim(ndim):
+    # torch's legacy rule for dim=None, with torch's deprecation warning
+    import warnings
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(x, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably (max subtracted first).
+
+    Args:
+        x: float tensor. dim: the axis (None: torch's legacy implicit choice, with its
+            deprecation warning). dtype: cast the input to this dtype first (as torch).
 
     Raises:
         ValueError: when dim is out of range.
 
-    >>> import fastnn.functional as F
+    >>> import fastnn as fn, fastnn.functional as F
     >>> F.softmax([[1e4, 1e4]], dim=1).numpy()
     array([[0.5, 0.5]], dtype=float32)
+    >>> F.softmax(fn.tensor([[0.0, 1.0]]), dim=1, dtype=fn.float64).dtype
+    dtype('float64')
     """
-    x = _input(x, "softmax")
-    return A.Softmax.apply(x, dim=_dim(dim, x.ndim, "softmax"))
+    x, d = _softmax_input(x, dim, dtype, "softmax")
+    return A.Softmax.apply(x, dim=d)
 
 
-def log_softmax(x, dim):
-    """x - log(sum(exp(x))) along ``dim``, computed stably.
+def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+    """x - log(sum(exp(x))) along ``dim``, computed stably (``dim`` and ``dtype`` as softmax).
 
     Raises:
         ValueError: when dim is out of range.
@@ -338,8 +367,8 @@ def log_softmax(x, dim):
     >>> F.log_softmax([[0.0, 0.0]], dim=1).numpy()
     array([[-0.6931472, -0.6931472]], dtype=float32)
     """
-    x = _input(x, "log_softmax")
-    return A.LogSoftmax.apply(x, dim=_dim(dim, x.ndim, "log_softmax"))
+    x, d = _softmax_input(x, dim, dtype, "log_softmax")
+    return A.LogSoftmax.apply(x, dim=d)
 
 
 def maxout(x, pool_size, dim=-1):

@@ -34,15 +34,15 @@ class _Inplace(Module):
 class ReLU(_Inplace):
     """max(x, 0). See fastnn.functional.relu."""
 
-    def forward(self, x):
-        return F.relu(x, self.inplace)
+    def forward(self, input):
+        return F.relu(input, self.inplace)
 
 
 class ReLU6(_Inplace):
     """min(max(x, 0), 6). See fastnn.functional.relu6."""
 
-    def forward(self, x):
-        return F.relu6(x, self.inplace)
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
 
 
 class Hardtanh(Module):
@@ -54,8 +54,8 @@ class Hardtanh(Module):
             raise ValueError(f"Hardtanh: min_val must be <= max_val, got {min_val} > {max_val}.")
         self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
 
-    def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -68,8 +68,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, bool(inplace)
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope, self.inplace)
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -92,8 +92,8 @@ class PReLU(Module):
         self.num_parameters = _num_parameters("PReLU", num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype))
 
-    def forward(self, x):
-        return F.prelu(x, self.weight)
+    def forward(self, input):
+        return F.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -114,8 +114,8 @@ class RReLU(Module):
             raise ValueError(f"RReLU: lower must be <= upper, got lower={lower}, upper={upper}.")
         self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
 
-    def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace, self.generator)
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"
@@ -128,8 +128,8 @@ class CReLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return F.crelu(x, self.dim)
+    def forward(self, input):
+        return F.crelu(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -159,8 +159,8 @@ class SReLU(Module):
         self.t_right = Parameter(np.ones(n, dtype))
         self.a_right = Parameter(np.ones(n, dtype))
 
-    def forward(self, x):
-        return F.srelu(x, self.t_left, self.a_left, self.t_right, self.a_right)
+    def forward(self, input):
+        return F.srelu(input, self.t_left, self.a_left, self.t_right, self.a_right)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -173,8 +173,8 @@ class ELU(Module):
         super().__init__()
         self.alpha, self.inplace = alpha, bool(inplace)
 
-    def forward(self, x):
-        return F.elu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -183,8 +183,8 @@ class ELU(Module):
 class SELU(_Inplace):
     """Scaled ELU with the self-normalising constants. See fastnn.functional.selu."""
 
-    def forward(self, x):
-        return F.selu(x, self.inplace)
+    def forward(self, input):
+        return F.selu(input, self.inplace)
 
 
 class CELU(Module):
@@ -196,8 +196,8 @@ class CELU(Module):
             raise ValueError("CELU: alpha must be non-zero, got 0.")
         self.alpha, self.inplace = alpha, bool(inplace)
 
-    def forward(self, x):
-        return F.celu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -212,8 +212,8 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}.")
         self.approximate = approximate
 
-    def forward(self, x):
-        return F.gelu(x, self.approximate)
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -222,8 +222,8 @@ class GELU(Module):
 class SiLU(_Inplace):
     """x sigmoid(x). See fastnn.functional.silu."""
 
-    def forward(self, x):
-        return F.silu(x, self.inplace)
+    def forward(self, input):
+        return F.silu(input, self.inplace)
 
 
 class Softplus(Module):
@@ -233,8 +233,8 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -243,15 +243,15 @@ class Softplus(Module):
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, x):
-        return F.sigmoid(x)
+    def forward(self, input):
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
     """tanh(x)."""
 
-    def forward(self, x):
-        return F.tanh(x)
+    def forward(self, input):
+        return F.tanh(input)
 
 
 def _implicit_dim(ndim):
@@ -268,9 +268,10 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _implicit_dim(np.ndim(getattr(x, "data", x)))
-        return F.softmax(x, dim)
+    def forward(self, input):
+        dim = self.dim if self.dim is not None else \
+            _implicit_dim(np.ndim(getattr(input, "data", input)))
+        return F.softmax(input, dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -279,9 +280,10 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """log_softmax along ``dim`` (None: torch's legacy implicit choice, with its warning)."""
 
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _implicit_dim(np.ndim(getattr(x, "data", x)))
-        return F.log_softmax(x, dim)
+    def forward(self, input):
+        dim = self.dim if self.dim is not None else \
+            _implicit_dim(np.ndim(getattr(input, "data", input)))
+        return F.log_softmax(input, dim)
 
 
 class Maxout(Module):
@@ -298,8 +300,8 @@ class Maxout(Module):
             raise ValueError(f"Maxout: pool_size must be a positive int, got {pool_size!r}.")
         self.pool_size, self.dim = int(pool_size), dim
 
-    def forward(self, x):
-        return F.maxout(x, self.pool_size, self.dim)
+    def forward(self, input):
+        return F.maxout(input, self.pool_size, self.dim)
 
     def extra_repr(self):
         return f"pool_size={self.pool_size}, dim={self.dim}"

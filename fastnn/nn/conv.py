@@ -5,11 +5,31 @@ import numpy as np
 
 from .. import functional as F
 from ..functional.conv import _pair
+from .._device import check_device
 from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Conv1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool1d"]
+
+
+def _padding_mode(mode, where):
+    if mode not in ("zeros", "reflect", "replicate", "circular"):
+        raise ValueError(f"{where}: padding_mode must be one of 'zeros', 'reflect', 'replicate' "
+                         f"or 'circular', got {mode!r}.")
+    return mode
+
+
+def _mode_pads(conv, nd):
+    """F.pad widths (last dim first) for a module's padding: 'same' splits the total as
+    conv2d does (the odd one at the end), ints pad both sides."""
+    if conv.padding == "same":
+        out = []
+        for k, d in zip(reversed(conv.kernel_size), reversed(conv.dilation)):
+            t = d * (k - 1)
+            out += [t // 2, t - t // 2]
+        return tuple(out)
+    return tuple(p for v in reversed(conv.padding) for p in (v, v))
 
 
 def _positive(name, value):
@@ -40,9 +60,12 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, dtype=np.float32, generator=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=np.float32,
+                 generator=None):
         super().__init__()
         where = "Conv2d"
+        check_device(device, where)
+        self.padding_mode = _padding_mode(padding_mode, where)
         self.in_channels = _positive(f"{where} in_channels", in_channels)
         self.out_channels = _positive(f"{where} out_channels", out_channels)
         self.groups = _positive(f"{where} groups", groups)
@@ -80,8 +103,13 @@ class Conv2d(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound, generator)
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def forward(self, input):
+        if self.padding_mode != "zeros" and self.padding != "valid":
+            # torch: pad with the mode, then convolve without padding
+            return F.conv2d(F.pad(input, _mode_pads(self, 2), mode=self.padding_mode), self.weight,
+                            self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -94,6 +122,8 @@ class Conv2d(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -115,8 +145,8 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+    def forward(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
@@ -140,9 +170,101 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    def forward(self, input):
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Conv1d(Module):
+    """1-D convolution over (N, C_in, L) input (see F.conv1d), with torch's default
+    initialisation (kaiming_uniform(a=√5): U(−1/√fan_in, 1/√fan_in), fan_in = C_in/groups·k)
+    and ``padding_mode`` ('zeros', 'reflect', 'replicate', 'circular').
+
+    >>> import numpy as np, fastnn as fn
+    >>> m = fn.nn.Conv1d(4, 8, 3, padding=1, padding_mode="reflect")
+    >>> m.weight.shape, m(np.zeros((2, 4, 10), np.float32)).shape
+    ((8, 4, 3), (2, 8, 10))
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=np.float32,
+                 generator=None):
+        super().__init__()
+        where = "Conv1d"
+        check_device(device, where)
+        self.in_channels = _positive(f"{where} in_channels", in_channels)
+        self.out_channels = _positive(f"{where} out_channels", out_channels)
+        self.groups = _positive(f"{where} groups", groups)
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{where}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must be divisible by groups ({groups}).")
+        one = lambda v, name: (_positive(f"{where} {name}", v[0] if isinstance(v, (tuple, list))
+                                         and len(v) == 1 else v),)
+        self.kernel_size, self.stride = one(kernel_size, "kernel_size"), one(stride, "stride")
+        self.dilation = one(dilation, "dilation")
+        self.padding_mode = _padding_mode(padding_mode, where)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{where}: padding must be an int, 'valid' or 'same', got {padding!r}.")
+            if padding == "same" and self.stride != (1,):
+                raise ValueError(f"{where}: padding='same' is not supported for strided convolutions "
+                                 f"(got stride={stride!r}).")
+            self.padding = padding
+        else:
+            p = padding[0] if isinstance(padding, (tuple, list)) and len(padding) == 1 else padding
+            if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0:
+                raise ValueError(f"{where}: padding must be a non-negative int, 'valid' or 'same', "
+                                 f"got {padding!r}.")
+            self.padding = (int(p),)
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(empty_aligned(shape, dtype))
+        if bias:
+            self.bias = Parameter(empty_aligned(self.out_channels, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    reset_parameters = Conv2d.reset_parameters
+
+    def forward(self, input):
+        if self.padding_mode != "zeros" and self.padding != "valid":
+            return F.conv1d(F.pad(input, _mode_pads(self, 1), mode=self.padding_mode), self.weight,
+                            self.bias, self.stride, 0, self.dilation, self.groups)
+        pad = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(input, self.weight, self.bias, self.stride, pad, self.dilation, self.groups)
+
+    extra_repr = Conv2d.extra_repr
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (see F.adaptive_avg_pool2d).
+
+    >>> import numpy as np, fastnn as fn
+    >>> fn.nn.AdaptiveAvgPool2d((1, 1))(np.ones((2, 3, 5, 7), np.float32)).shape
+    (2, 3, 1, 1)
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of (N, C, L) input to a fixed length (see F.adaptive_avg_pool1d).
+
+    >>> import numpy as np, fastnn as fn
+    >>> fn.nn.AdaptiveAvgPool1d(2)(np.ones((2, 3, 5), np.float32)).shape
+    (2, 3, 2)
+    """
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)

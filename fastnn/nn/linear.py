@@ -45,16 +45,16 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features)
             init.uniform_(self.bias, -bound, bound, generator)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Identity(Module):
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Flatten(Module):
@@ -64,10 +64,6 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
+    def forward(self, input):
         from ..tensor import as_tensor
-        x = as_tensor(x, "Flatten input")
-        nd = x.ndim
-        s, e = self.start_dim % nd, self.end_dim % nd
-        shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
-        return x.reshape(shape)
+        return as_tensor(input, "Flatten input").flatten(self.start_dim, self.end_dim)

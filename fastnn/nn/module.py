@@ -341,15 +341,15 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
-    def forward(self, x):
+    def forward(self, input):
         if not _grad_state.enabled:
             plan = self._plan
             if plan is None or plan[0] != _LAYOUT[0]:
                 plan = self._build_plan()
-            return _nograd.run_plan(plan[1], x)
+            return _nograd.run_plan(plan[1], input)
         for m in self._seq:
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
     def _build_plan(self):
         global _nograd

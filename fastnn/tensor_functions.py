@@ -1,0 +1,138 @@
+"""torch's top-level tensor functions (``fn.cat``, ``fn.stack``, ``fn.flatten``,
+``fn.max``, ...): each is the Tensor method or op of the same name, so the math is
+defined once (fastnn/tensor.py, fastnn/autograd/tensor_ops.py).
+
+>>> import fastnn as fn
+>>> fn.cat([fn.zeros(1, 2), fn.ones(1, 2)]).shape, fn.stack([fn.zeros(2), fn.ones(2)], dim=1).shape
+((2, 2), (2, 2))
+"""
+import numpy as np
+
+from .autograd import tensor_ops as ops
+from .tensor import Tensor, _dim, as_tensor, maximum, minimum, where
+
+__all__ = ["cat", "concat", "concatenate", "stack", "flatten", "where", "maximum", "minimum",
+           "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean", "std", "var", "exp",
+           "log", "sqrt", "abs", "clamp", "clip", "matmul", "mm", "transpose", "permute",
+           "reshape", "squeeze", "unsqueeze", "equal", "allclose", "sigmoid", "tanh", "relu",
+           "softmax", "log_softmax", "t"]
+
+
+def _tensors(tensors, where):
+    if isinstance(tensors, (Tensor, np.ndarray)) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{where}: expected a sequence of tensors, got {type(tensors).__name__}.")
+    ts = [as_tensor(t, f"{where} tensor {i}") for i, t in enumerate(tensors)]
+    if not ts:
+        raise ValueError(f"{where}: expected a non-empty list of tensors.")
+    return ts
+
+
+def cat(tensors, dim=0):
+    """Concatenate tensors along an existing dimension ``dim`` (their other sizes must
+    match; 1-D empty tensors are skipped, as torch does). Differentiable.
+
+    Raises:
+        ValueError: an empty list, different ranks, or sizes that differ off ``dim``.
+
+    >>> import fastnn as fn
+    >>> fn.cat([fn.tensor([[1, 2]]), fn.tensor([[3], [4]]).T], dim=1)
+    tensor([[1, 2, 3, 4]])
+    """
+    ts = _tensors(tensors, "cat")
+    if any(t.ndim > 1 for t in ts):
+        ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)]
+    nd = ts[0].ndim
+    if nd == 0:
+        raise ValueError("cat: zero-dimensional tensor (at position 0) cannot be concatenated.")
+    d = _dim(dim, nd, "cat")
+    ref = ts[0].shape
+    for i, t in enumerate(ts):
+        if t.ndim != nd:
+            raise ValueError(f"cat: tensors must have the same number of dimensions: got {nd} "
+                             f"and {t.ndim} (tensor number {i}).")
+        for k in range(nd):
+            if k != d and t.shape[k] != ref[k]:
+                raise ValueError(f"cat: sizes of tensors must match except in dimension {d}. "
+                                 f"Expected size {ref[k]} but got size {t.shape[k]} for tensor "
+                                 f"number {i} in the list.")
+    return ops.Cat.apply(*ts, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Stack equally shaped tensors along a new dimension ``dim``. Differentiable.
+
+    >>> import fastnn as fn
+    >>> fn.stack([fn.tensor([1, 2]), fn.tensor([3, 4])], dim=1)
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    ts = _tensors(tensors, "stack")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ValueError(f"stack: expects each tensor to be equal size, but got "
+                             f"{ts[0].shape} at entry 0 and {t.shape} at entry {i}.")
+    d = _dim(dim, ts[0].ndim + 1, "stack")
+    return ops.Stack.apply(*ts, dim=d)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """``input.flatten(start_dim, end_dim)``.
+
+    >>> import fastnn as fn
+    >>> fn.flatten(fn.zeros(2, 3, 4), 1).shape
+    (2, 12)
+    """
+    return as_tensor(input, "flatten input").flatten(start_dim, end_dim)
+
+
+def _method(name):
+    def call(input, *args, **kwargs):
+        return getattr(as_tensor(input, f"{name} input"), name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``input.{name}(...)`` (see Tensor.{name})."
+    return call
+
+
+max = _method("max")
+min = _method("min")
+amax = _method("amax")
+amin = _method("amin")
+argmax = _method("argmax")
+argmin = _method("argmin")
+sum = _method("sum")
+mean = _method("mean")
+std = _method("std")
+var = _method("var")
+exp = _method("exp")
+log = _method("log")
+sqrt = _method("sqrt")
+abs = _method("abs")
+clamp = clip = _method("clamp")
+matmul = _method("matmul")
+mm = _method("mm")
+transpose = _method("transpose")
+permute = _method("permute")
+reshape = _method("reshape")
+squeeze = _method("squeeze")
+unsqueeze = _method("unsqueeze")
+t = _method("t")
+sigmoid = _method("sigmoid")
+tanh = _method("tanh")
+relu = _method("relu")
+softmax = _method("softmax")
+log_softmax = _method("log_softmax")
+
+
+def equal(input, other):
+    """True when both have the same shape and elements (a Python bool)."""
+    return as_tensor(input, "equal input").equal(other)
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """True when every element is within atol + rtol * |other| (a Python bool)."""
+    a = input.data if isinstance(input, Tensor) else np.asarray(input)
+    b = other.data if isinstance(other, Tensor) else np.asarray(other)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
