@@ -38,9 +38,29 @@ def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in ("save", "load"):
+    if name in ("save", "load", "LoadError"):
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
+
+
+def show_config(mode="stdout"):
+    """Print (or with ``mode="dicts"`` return) the engine each kernel family runs on
+    (C, and which ISA build, or the Numba/NumPy twin), the CPU's features, thread
+    counts and the BLAS in use; ``python -m fastnn info`` prints the same.
+
+    >>> import fastnn as fn
+    >>> sorted(fn.show_config(mode="dicts"))
+    ['blas', 'cpu', 'engine', 'env', 'numba', 'threads']
+    """
+    from ._kernels import system_info
+    from .__main__ import format_info
+    if mode not in ("stdout", "dicts"):
+        raise ValueError(f"show_config: expected mode 'stdout' or 'dicts', got {mode!r}.")
+    info = system_info()
+    if mode == "dicts":
+        return info
+    print(format_info(info))
+    return None
 
 
 def warmup(verbose=False):
