@@ -31,7 +31,7 @@ cdef extern from "norm.h" nogil:
                         const double *, double, double *, double *, int)
     void fnn_ln_bwd_f32(const float *, const float *, float *, ptrdiff_t, ptrdiff_t,
                         const float *, const double *, const double *, float *, float *,
-                        double *, double *, int)
+                        float *, float *, int)
     void fnn_ln_bwd_f64(const double *, const double *, double *, ptrdiff_t, ptrdiff_t,
                         const double *, const double *, const double *, double *, double *,
                         double *, double *, int)
@@ -178,8 +178,8 @@ def ln_bwd(cnp.ndarray g, cnp.ndarray x, cnp.ndarray gx, ptrdiff_t M, ptrdiff_t 
     cdef cnp.ndarray gw = np.empty(D, dt) if need_w else None
     cdef cnp.ndarray gb = np.empty(D, dt) if need_b else None
     cdef ptrdiff_t nblk = (M + fnn_ln_grad_rows(D) - 1) // fnn_ln_grad_rows(D)
-    cdef cnp.ndarray pw = np.empty(max(nblk * D, 1), np.float64) if need_w else None
-    cdef cnp.ndarray pb = np.empty(max(nblk * D, 1), np.float64) if need_b else None
+    cdef cnp.ndarray pw = np.empty(max(nblk * D, 1), dt) if need_w else None
+    cdef cnp.ndarray pb = np.empty(max(nblk * D, 1), dt) if need_b else None
     cdef void *p_g = _ptr(g)
     cdef void *p_gb = _ptr(gb)
     cdef void *p_gw = _ptr(gw)
@@ -195,7 +195,7 @@ def ln_bwd(cnp.ndarray g, cnp.ndarray x, cnp.ndarray gx, ptrdiff_t M, ptrdiff_t 
             fnn_ln_bwd_f32(<const float *>p_g, <const float *>p_x, <float *>p_gx,
                            M, D, <const float *>p_w, <const double *>p_mean,
                            <const double *>p_rstd, <float *>p_gw, <float *>p_gb,
-                           <double *>p_pw, <double *>p_pb, nt)
+                           <float *>p_pw, <float *>p_pb, nt)
     else:
         with nogil:
             fnn_ln_bwd_f64(<const double *>p_g, <const double *>p_x, <double *>p_gx,
