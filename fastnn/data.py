@@ -545,6 +545,12 @@ def _slices(arrays, sampler, bs, drop_last):
     n = arrays[0].shape[0]
     stop = n - n % bs if drop_last else n
     if type(sampler) is SequentialSampler:
+        if len(arrays) == 2:       # (inputs, targets): the common case, without a comprehension
+            x, y = arrays
+            for i in range(0, stop, bs):
+                j = i + bs
+                yield [wrap(x[i:j]), wrap(y[i:j])]
+            return
         for i in range(0, stop, bs):
             yield [wrap(a[i:i + bs]) for a in arrays]
         return
