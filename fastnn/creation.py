@@ -39,7 +39,12 @@ _FLOAT = np.dtype(np.float32)
 
 
 def get_default_dtype():
-    """float32, fastnn's (and torch's) default float dtype."""
+    """float32, fastnn's (and torch's) default float dtype.
+
+    >>> import fastnn as fn
+    >>> fn.get_default_dtype()
+    dtype('float32')
+    """
     return _FLOAT
 
 
@@ -142,6 +147,12 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False):
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of ``input``'s shape and dtype.
+
+    >>> import fastnn as fn
+    >>> fn.empty_like(fn.zeros(2, 3)).shape
+    (2, 3)
+    """
     shape, dt = _like(input, dtype, "empty_like")
     return _make(np.empty(shape, dt), requires_grad, device, "empty_like")
 
@@ -195,11 +206,23 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform [0, 1) samples in ``input``'s shape and (float) dtype.
+
+    >>> import fastnn as fn
+    >>> fn.rand_like(fn.zeros(2, dtype=fn.float64)).dtype
+    dtype('float64')
+    """
     shape, dt = _like(input, dtype, "rand_like")
     return rand(shape, generator=generator, dtype=dt, device=device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples in ``input``'s shape and (float) dtype.
+
+    >>> import fastnn as fn
+    >>> fn.randn_like(fn.zeros(2, 3)).shape
+    (2, 3)
+    """
     shape, dt = _like(input, dtype, "randn_like")
     return randn(shape, generator=generator, dtype=dt, device=device, requires_grad=requires_grad)
 
@@ -337,5 +360,10 @@ def is_tensor(obj):
 
 
 def numel(input):
-    """Number of elements of a tensor."""
+    """Number of elements of a tensor.
+
+    >>> import fastnn as fn
+    >>> fn.numel(fn.zeros(2, 3))
+    6
+    """
     return input.numel() if isinstance(input, Tensor) else np.size(input)

@@ -199,7 +199,14 @@ def random_split(dataset, lengths, generator=None):
 
 # --- samplers ---------------------------------------------------------------------------------
 class Sampler:
-    """Base of samplers: an iterable of dataset indices (or of index lists)."""
+    """Base of samplers: an iterable of dataset indices (or of index lists).
+
+    >>> class Evens(Sampler):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(0, self.n, 2))
+    >>> list(Evens(5))
+    [0, 2, 4]
+    """
 
     def __init__(self, data_source=None):
         pass

@@ -142,19 +142,34 @@ class Tensor:
     is_cuda = False
 
     def size(self, dim=None):
-        """The shape (a tuple), or the size of dimension ``dim``."""
+        """The shape (a tuple), or the size of dimension ``dim``.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).size(), fn.zeros(2, 3).size(-1)
+        ((2, 3), 3)
+        """
         if dim is None:
             return self.data.shape
         return self.data.shape[_dim(dim, self.data.ndim, "size")]
 
     def numel(self):
-        """Number of elements."""
+        """Number of elements (``nelement`` too).
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).numel()
+        6
+        """
         return self.data.size
 
     nelement = numel
 
     def dim(self):
-        """Number of dimensions (``ndim``)."""
+        """Number of dimensions (``ndim``).
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).dim()
+        2
+        """
         return self.data.ndim
 
     def element_size(self):
@@ -271,7 +286,12 @@ class Tensor:
         return out.clone() if copy and out is self else out
 
     def cpu(self):
-        """Self: fastnn tensors live on the CPU."""
+        """Self: fastnn tensors live on the CPU.
+
+        >>> import fastnn as fn
+        >>> t = fn.zeros(1); t.cpu() is t
+        True
+        """
         return self
 
     def cuda(self, *args, **kwargs):
@@ -290,26 +310,60 @@ class Tensor:
         return Tensor._wrap(self.data.astype(dt))
 
     def float(self):
-        """float32 copy (self if already float32)."""
+        """float32 version (self if already float32).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).float()
+        tensor([1., 2.])
+        """
         return self._cast(np.float32)
 
     def double(self):
+        """float64 version (self if already float64); differentiable from a float tensor.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).double().dtype
+        dtype('float64')
+        """
         return self._cast(np.float64)
 
     def long(self):
-        """int64 copy (self if already int64)."""
+        """int64 version (self if already int64).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.7, -2.2]).long()
+        tensor([ 1, -2])
+        """
         return self._cast(np.int64)
 
     def int(self):
+        """int32 version.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.5]).int().dtype
+        dtype('int32')
+        """
         return self._cast(np.int32)
 
     def bool(self):
+        """bool version (nonzero is True).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0, 3]).bool()
+        tensor([False,  True])
+        """
         return self._cast(np.bool_)
 
     def astype(self, dtype):
         return Tensor._wrap(self.data.astype(dtype))
 
     def type_as(self, other):
+        """This tensor in ``other``'s dtype.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).type_as(fn.zeros(1)).dtype
+        dtype('float32')
+        """
         return self._cast(other.dtype)
 
     # --- arithmetic ---------------------------------------------------------------
@@ -364,7 +418,12 @@ class Tensor:
     matmul = __matmul__
 
     def mm(self, other):
-        """Matrix product of two 2-D tensors."""
+        """Matrix product of two 2-D tensors.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 2.0]]).mm(fn.tensor([[3.0], [4.0]]))
+        tensor([[11.]])
+        """
         if self.data.ndim != 2 or np.ndim(_raw(other)) != 2:
             raise ValueError(f"mm: expected two 2-D tensors, got shapes {self.shape} and "
                              f"{np.shape(_raw(other))}.")
@@ -384,37 +443,87 @@ class Tensor:
         return self._inplace(ops.Div, np.divide, other, "/=", rebind=True)
 
     def add_(self, other, alpha=1):
-        """self += alpha * other, in place (see ``_inplace`` for when this is allowed)."""
+        """self += alpha * other, in place (see ``_check_inplace`` for when that is allowed:
+        not on a leaf that requires grad unless under ``fn.no_grad()``).
+
+        >>> import fastnn as fn
+        >>> w = fn.tensor([1.0, 2.0], requires_grad=True)
+        >>> with fn.no_grad():
+        ...     _ = w.add_(fn.tensor([1.0, 1.0]), alpha=-0.5)
+        >>> w
+        tensor([0.5, 1.5], requires_grad=True)
+        """
         return self._inplace(ops.Add, np.add, other if alpha == 1 else _raw(other) * alpha, "add_")
 
     def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0]).sub_(1.0)
+        tensor([2.])
+        """
         return self._inplace(ops.Sub, np.subtract, other if alpha == 1 else _raw(other) * alpha,
                              "sub_")
 
     def mul_(self, other):
+        """self *= other, in place.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0]).mul_(2.0)
+        tensor([6.])
+        """
         return self._inplace(ops.Mul, np.multiply, other, "mul_")
 
     def div_(self, other):
+        """self /= other, in place.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0]).div_(2.0)
+        tensor([1.5])
+        """
         return self._inplace(ops.Div, np.divide, other, "div_")
 
     def zero_(self):
-        """Fill with zeros in place."""
+        """Fill with zeros in place.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0, 4.0]).zero_()
+        tensor([0., 0.])
+        """
         self._check_inplace(None, "zero_")
         self.data[...] = 0
         return self
 
     def fill_(self, value):
+        """Fill with ``value`` in place.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2).fill_(7.0)
+        tensor([7., 7.])
+        """
         self._check_inplace(value, "fill_")
         self.data[...] = _raw(value)
         return self
 
     def copy_(self, src):
-        """Copy ``src`` (broadcast to this shape) into this tensor's array, in place."""
+        """Copy ``src`` (broadcast to this shape) into this tensor's array, in place.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 2).copy_(fn.tensor([1.0, 2.0]))
+        tensor([[1., 2.],
+                [1., 2.]])
+        """
         self._check_inplace(src, "copy_")
         self.data[...] = _raw(src)
         return self
 
     def clamp_(self, min=None, max=None):
+        """Clip to [min, max] in place (``clip_`` too).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-2.0, 0.5, 3.0]).clamp_(-1, 1)
+        tensor([-1. ,  0.5,  1. ])
+        """
         self._check_inplace(None, "clamp_")
         np.clip(self.data, min, max, out=self.data)
         return self
@@ -475,27 +584,68 @@ class Tensor:
                              f"cannot be broadcast together.") from None
 
     def __eq__(self, other):
+        """Elementwise ``==`` (also ``eq``): a bool tensor, not a Python bool.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2, 3]) == fn.tensor([1, 0, 3])
+        tensor([ True, False,  True])
+        """
         return self._compare(np.equal, other, "==")
 
     def __ne__(self, other):
+        """Elementwise ``!=`` (also ``ne``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).ne(1)
+        tensor([False,  True])
+        """
         return self._compare(np.not_equal, other, "!=")
 
     def __lt__(self, other):
+        """Elementwise ``<`` (also ``lt``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).lt(2)
+        tensor([ True, False])
+        """
         return self._compare(np.less, other, "<")
 
     def __le__(self, other):
+        """Elementwise ``<=`` (also ``le``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]) <= 1
+        tensor([ True, False])
+        """
         return self._compare(np.less_equal, other, "<=")
 
     def __gt__(self, other):
+        """Elementwise ``>`` (also ``gt``).
+
+        >>> import fastnn as fn
+        >>> (fn.tensor([-1.0, 2.0]) > 0).sum()
+        tensor(1)
+        """
         return self._compare(np.greater, other, ">")
 
     def __ge__(self, other):
+        """Elementwise ``>=`` (also ``ge``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).ge(2)
+        tensor([False,  True])
+        """
         return self._compare(np.greater_equal, other, ">=")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def equal(self, other):
-        """True when ``other`` has the same shape and elements (a Python bool)."""
+        """True when ``other`` has the same shape and elements (a Python bool).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).equal(fn.tensor([1, 2]))
+        True
+        """
         o = _raw(other)
         return bool(self.data.shape == np.shape(o) and np.array_equal(self.data, o))
 
@@ -520,10 +670,22 @@ class Tensor:
     logical_not = __invert__
 
     def all(self, dim=None, keepdim=False):
+        """True where every element (along ``dim``) is nonzero.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[True, False], [True, True]]).all(dim=1)
+        tensor([False,  True])
+        """
         return Tensor._wrap(np.asarray(np.all(self.data, axis=_dim_arg(dim, None, self.ndim, "all"),
                                               keepdims=keepdim)))
 
     def any(self, dim=None, keepdim=False):
+        """True where some element (along ``dim``) is nonzero.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0, 2]).any()
+        tensor(True)
+        """
         return Tensor._wrap(np.asarray(np.any(self.data, axis=_dim_arg(dim, None, self.ndim, "any"),
                                               keepdims=keepdim)))
 
@@ -536,25 +698,47 @@ class Tensor:
         return ops.GetItem.apply(self, index)
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` holds, else this tensor's element (differentiable)."""
+        """``value`` where ``mask`` holds, else this tensor's element (differentiable).
+
+        >>> import fastnn as fn
+        >>> x = fn.tensor([1.0, 2.0, 3.0]); x.masked_fill(x > 1.5, 0.0)
+        tensor([1., 0., 0.])
+        """
         return where(mask, value, self)
 
     def where(self, condition, other):
-        """This tensor where ``condition`` holds, else ``other``."""
+        """This tensor where ``condition`` holds, else ``other``.
+
+        >>> import fastnn as fn
+        >>> x = fn.tensor([1.0, -2.0]); x.where(x > 0, fn.zeros(2))
+        tensor([1., 0.])
+        """
         return where(condition, self, other)
 
     # --- reductions -----------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        """Sum over ``dim`` (int, tuple or None for all); integer and bool sums are int64."""
+        """Sum over ``dim`` (int, tuple or None for all; ``axis=`` too); integer and bool
+        sums are int64.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2], [3, 4]]).sum(dim=1, keepdim=True)
+        tensor([[3],
+                [7]])
+        """
         t = self if dtype is None else self._cast(dtype)
         return ops.Sum.apply(t, axis=_dim_arg(dim, axis, self.ndim, "sum"),
                              keepdims=_keep(keepdim, keepdims))
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        """Mean over ``dim``. Integer and bool tensors need ``dtype=`` (as torch).
+        """Mean over ``dim`` (``axis=`` too). Integer and bool tensors need ``dtype=``
+        (as torch).
 
         Raises:
             TypeError: integer or bool input without a float ``dtype``.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 2.0], [3.0, 5.0]]).mean(dim=0), fn.tensor([1, 2]).mean(dtype=fn.float32)
+        (tensor([2. , 3.5]), tensor(1.5))
         """
         t = self if dtype is None else self._cast(dtype)
         if t.data.dtype.kind != "f":
@@ -565,7 +749,12 @@ class Tensor:
 
     def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
             keepdims=None):
-        """Variance with Bessel's correction by default (``correction=1``), as torch."""
+        """Variance with Bessel's correction by default (``correction=1``), as torch.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, 2.0, 3.0]).var(), fn.tensor([1.0, 2.0, 3.0]).var(correction=0)
+        (tensor(1.), tensor(0.6666667))
+        """
         if unbiased is not None:
             correction = 1 if unbiased else 0
         d = _dim_arg(dim, axis, self.ndim, "var")
@@ -579,18 +768,34 @@ class Tensor:
 
     def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
             keepdims=None):
-        """Standard deviation (the square root of ``var``)."""
+        """Standard deviation (the square root of ``var``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, 3.0]).std()
+        tensor(1.4142135)
+        """
         return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
                         keepdims=keepdims).sqrt()
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """The maximum: of all elements (``max()``), ``(values, indices)`` along ``dim``
         (``max(dim)``, as torch), the elementwise maximum with a tensor (``max(other)``),
-        or the values over ``axis=`` (NumPy's spelling; ties share the gradient)."""
+        or the values over ``axis=`` (NumPy's spelling; ties share the gradient).
+
+        >>> import fastnn as fn
+        >>> x = fn.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> x.max(), x.max(1).indices, x.max(axis=0)
+        (tensor(7.), tensor([1, 0]), tensor([7., 5.]))
+        """
         return self._extreme(dim, keepdim, axis, keepdims, True)
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """The minimum, with the same forms as ``max``."""
+        """The minimum, with the same forms as ``max``.
+
+        >>> import fastnn as fn
+        >>> values, indices = fn.tensor([[1.0, 5.0], [7.0, 2.0]]).min(dim=1); values
+        tensor([1., 2.])
+        """
         return self._extreme(dim, keepdim, axis, keepdims, False)
 
     def _extreme(self, dim, keepdim, axis, keepdims, largest):
@@ -607,20 +812,43 @@ class Tensor:
         return (MaxResult if largest else MinResult)(values, Tensor._wrap(sink[0]))
 
     def amax(self, dim=None, keepdim=False):
-        """Maximum over ``dim`` (all when None); ties share the gradient equally."""
+        """Maximum over ``dim`` (all when None); ties share the gradient equally.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 5.0], [7.0, 2.0]]).amax(dim=0)
+        tensor([7., 5.])
+        """
         dim = None if dim == () else dim
         return ops.Max.apply(self, axis=_dim_arg(dim, None, self.ndim, "amax"), keepdims=keepdim)
 
     def amin(self, dim=None, keepdim=False):
+        """Minimum over ``dim`` (all when None); ties share the gradient equally.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 5.0], [7.0, 2.0]]).amin(dim=(0, 1))
+        tensor(1.)
+        """
         dim = None if dim == () else dim
         return ops.Min.apply(self, axis=_dim_arg(dim, None, self.ndim, "amin"), keepdims=keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         """Index of the maximum: over the flattened tensor (dim=None) or along ``dim``
-        (int64, the first one on ties)."""
+        (int64, the first one on ties).
+
+        >>> import fastnn as fn
+        >>> x = fn.tensor([[1.0, 5.0], [7.0, 2.0]])
+        >>> x.argmax(), x.argmax(dim=1), x.argmax(dim=1, keepdim=True).shape
+        (tensor(2), tensor([1, 0]), (2, 1))
+        """
         return self._arg(np.argmax, dim, keepdim, "argmax")
 
     def argmin(self, dim=None, keepdim=False):
+        """Index of the minimum (see argmax).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 5.0], [7.0, 2.0]]).argmin(dim=0)
+        tensor([0, 1])
+        """
         return self._arg(np.argmin, dim, keepdim, "argmin")
 
     def _arg(self, f, dim, keepdim, name):
@@ -635,6 +863,14 @@ class Tensor:
 
     # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same elements in another shape (``view`` is the same method): a tuple or
+        varargs, one size may be -1.
+
+        >>> import fastnn as fn
+        >>> fn.arange(6).view(2, -1)
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
@@ -646,12 +882,23 @@ class Tensor:
     view = reshape
 
     def view_as(self, other):
+        """This tensor in ``other``'s shape (``reshape_as`` too).
+
+        >>> import fastnn as fn
+        >>> fn.arange(6).view_as(fn.zeros(3, 2)).shape
+        (3, 2)
+        """
         return self.reshape(np.shape(_raw(other)))
 
     reshape_as = view_as
 
     def flatten(self, start_dim=0, end_dim=-1):
-        """Merge dims start_dim..end_dim into one (a 0-d tensor becomes 1-d)."""
+        """Merge dims start_dim..end_dim into one (a 0-d tensor becomes 1-d).
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3, 4).flatten(1).shape
+        (2, 12)
+        """
         nd = self.ndim
         if nd == 0:
             return self.reshape(1)
@@ -663,16 +910,32 @@ class Tensor:
                                               int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:])
 
     def unflatten(self, dim, sizes):
+        """Split dimension ``dim`` into ``sizes``.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 12).unflatten(1, (3, 4)).shape
+        (2, 3, 4)
+        """
         d = _dim(dim, self.ndim, "unflatten")
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
 
     def unsqueeze(self, dim):
-        """A new dimension of size 1 at ``dim`` (-ndim-1 <= dim <= ndim)."""
+        """A new dimension of size 1 at ``dim`` (-ndim-1 <= dim <= ndim).
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).unsqueeze(1).shape
+        (2, 1, 3)
+        """
         d = _dim(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def squeeze(self, dim=None):
-        """Drop dimensions of size 1 (all, or those in ``dim`` that have size 1)."""
+        """Drop dimensions of size 1 (all, or those in ``dim`` that have size 1).
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 1, 3).squeeze().shape, fn.zeros(2, 1, 3).squeeze(0).shape
+        ((2, 3), (2, 1, 3))
+        """
         if dim is None:
             dims = [i for i, n in enumerate(self.shape) if n == 1]
         else:
@@ -684,7 +947,12 @@ class Tensor:
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
 
     def permute(self, *dims):
-        """The dimensions reordered: dimension i of the result is ``dims[i]`` of this one."""
+        """The dimensions reordered: dimension i of the result is ``dims[i]`` of this one.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3, 4).permute(2, 0, 1).shape
+        (4, 2, 3)
+        """
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         nd = self.ndim
@@ -726,7 +994,12 @@ class Tensor:
     swapdims = swapaxes
 
     def t(self):
-        """Transpose of a tensor with at most 2 dimensions."""
+        """Transpose of a tensor with at most 2 dimensions.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).t().shape
+        (3, 2)
+        """
         if self.ndim > 2:
             raise ValueError(f"t: expects a tensor with <= 2 dimensions, got shape {self.shape}.")
         return ops.Transpose.apply(self, axes=None)
@@ -736,7 +1009,13 @@ class Tensor:
         return ops.Transpose.apply(self, axes=None)
 
     def expand(self, *sizes):
-        """A broadcast view to ``sizes`` (-1 keeps a dimension; new ones lead)."""
+        """A broadcast view to ``sizes`` (-1 keeps a dimension; new ones lead).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1], [2]]).expand(2, 3)
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+        """
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = tuple(sizes[0])
         lead = len(sizes) - self.ndim
@@ -752,26 +1031,66 @@ class Tensor:
                              f"{tuple(sizes)}.") from None
 
     def expand_as(self, other):
+        """A broadcast view to ``other``'s shape.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).expand_as(fn.zeros(3, 2)).shape
+        (3, 2)
+        """
         return self.expand(np.shape(_raw(other)))
 
     def contiguous(self):
-        """Self when its array is C-contiguous, else a contiguous copy."""
+        """Self when its array is C-contiguous, else a contiguous copy.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(2, 3).t().contiguous().numpy().flags.c_contiguous
+        True
+        """
         return self if self.data.flags.c_contiguous else ops.Clone.apply(self)
 
     def clone(self):
-        """A copy that stays in the graph."""
+        """A copy that stays in the graph.
+
+        >>> import fastnn as fn
+        >>> a = fn.tensor([1.0]); b = a.clone(); b += 1; a, b
+        (tensor([1.]), tensor([2.]))
+        """
         return ops.Clone.apply(self)
 
     def new_zeros(self, *size):
+        """Zeros of this tensor's dtype.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).new_zeros(3)
+        tensor([0, 0, 0])
+        """
         return Tensor._wrap(np.zeros(_size(size, "new_zeros"), self.dtype))
 
     def new_ones(self, *size):
+        """Ones of this tensor's dtype.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).new_ones(2, 1).shape
+        (2, 1)
+        """
         return Tensor._wrap(np.ones(_size(size, "new_ones"), self.dtype))
 
     def new_full(self, size, fill_value):
+        """``fill_value`` in shape ``size``, this tensor's dtype.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).new_full((2,), 4)
+        tensor([4., 4.])
+        """
         return Tensor._wrap(np.full(_size((size,), "new_full"), fill_value, self.dtype))
 
     def new_tensor(self, data):
+        """``data`` as a new tensor of this tensor's dtype.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).new_tensor([2, 3])
+        tensor([2., 3.])
+        """
         return Tensor._wrap(np.array(_raw(data), dtype=self.dtype))
 
     # --- elementwise math ---------------------------------------------------------
@@ -795,25 +1114,61 @@ class Tensor:
     clamp = clip
 
     def square(self):
+        """Elementwise square.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-2.0, 3.0]).square()
+        tensor([4., 9.])
+        """
         return self * self
 
     def relu(self):
+        """max(x, 0) (see F.relu).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-1.0, 2.0]).relu()
+        tensor([0., 2.])
+        """
         from .functional import relu
         return relu(self)
 
     def sigmoid(self):
+        """1 / (1 + exp(-x)) (see F.sigmoid).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).sigmoid()
+        tensor([0.5])
+        """
         from .functional import sigmoid
         return sigmoid(self)
 
     def tanh(self):
+        """Hyperbolic tangent (see F.tanh).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).tanh()
+        tensor([0.])
+        """
         from .functional import tanh
         return tanh(self)
 
     def softmax(self, dim, dtype=None):
+        """softmax along ``dim`` (see F.softmax; ``dtype`` casts first).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[0.0, 0.0]]).softmax(1)
+        tensor([[0.5, 0.5]])
+        """
         from .functional import softmax
         return softmax(self, dim, dtype=dtype)
 
     def log_softmax(self, dim, dtype=None):
+        """log_softmax along ``dim`` (see F.log_softmax).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[0.0, 0.0]]).log_softmax(dim=1).exp()
+        tensor([[0.5, 0.5]])
+        """
         from .functional import log_softmax
         return log_softmax(self, dim, dtype=dtype)
 
@@ -936,12 +1291,22 @@ def where(condition, input, other):
 
 
 def maximum(input, other):
-    """Elementwise maximum (NaN propagates; ties share the gradient)."""
+    """Elementwise maximum (NaN propagates; ties share the gradient).
+
+    >>> import fastnn as fn
+    >>> fn.maximum(fn.tensor([1.0, 5.0]), fn.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
     return _binary(ops.Maximum, input, other, "maximum")
 
 
 def minimum(input, other):
-    """Elementwise minimum (NaN propagates; ties share the gradient)."""
+    """Elementwise minimum (NaN propagates; ties share the gradient).
+
+    >>> import fastnn as fn
+    >>> fn.minimum(fn.tensor([1.0, 5.0]), 2.0)
+    tensor([1., 2.])
+    """
     return _binary(ops.Minimum, input, other, "minimum")
 
 

@@ -88,11 +88,46 @@ def flatten(input, start_dim=0, end_dim=-1):
     return as_tensor(input, "flatten input").flatten(start_dim, end_dim)
 
 
+# name -> (call, its printed result): each wrapper's docstring example
+_EXAMPLES = {
+    "max": ("fn.max(fn.tensor([[1.0, 5.0], [7.0, 2.0]]), 1).indices", "tensor([1, 0])"),
+    "min": ("fn.min(fn.tensor([[1.0, 5.0], [7.0, 2.0]]))", "tensor(1.)"),
+    "amax": ("fn.amax(fn.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)", "tensor([5., 7.])"),
+    "amin": ("fn.amin(fn.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)", "tensor([1., 2.])"),
+    "argmax": ("fn.argmax(fn.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)", "tensor([1, 0])"),
+    "argmin": ("fn.argmin(fn.tensor([3, 1, 2]))", "tensor(1)"),
+    "sum": ("fn.sum(fn.tensor([[1, 2], [3, 4]]), dim=0)", "tensor([4, 6])"),
+    "mean": ("fn.mean(fn.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)", "tensor([1.5, 3.5])"),
+    "std": ("fn.std(fn.tensor([1.0, 3.0]))", "tensor(1.4142135)"),
+    "var": ("fn.var(fn.tensor([1.0, 3.0]))", "tensor(2.)"),
+    "exp": ("fn.exp(fn.tensor([0.0]))", "tensor([1.])"),
+    "log": ("fn.log(fn.tensor([1.0]))", "tensor([0.])"),
+    "sqrt": ("fn.sqrt(fn.tensor([4.0]))", "tensor([2.])"),
+    "abs": ("fn.abs(fn.tensor([-2.0]))", "tensor([2.])"),
+    "clamp": ("fn.clamp(fn.tensor([-2.0, 0.5, 2.0]), -1, 1)", "tensor([-1. ,  0.5,  1. ])"),
+    "matmul": ("fn.matmul(fn.ones(2, 3), fn.ones(3)).shape", "(2,)"),
+    "mm": ("fn.mm(fn.ones(2, 3), fn.ones(3, 4)).shape", "(2, 4)"),
+    "transpose": ("fn.transpose(fn.zeros(2, 3, 4), 0, 2).shape", "(4, 3, 2)"),
+    "permute": ("fn.permute(fn.zeros(2, 3, 4), (1, 2, 0)).shape", "(3, 4, 2)"),
+    "reshape": ("fn.reshape(fn.arange(6), (2, 3)).shape", "(2, 3)"),
+    "squeeze": ("fn.squeeze(fn.zeros(1, 3, 1)).shape", "(3,)"),
+    "unsqueeze": ("fn.unsqueeze(fn.zeros(3), 0).shape", "(1, 3)"),
+    "t": ("fn.t(fn.zeros(2, 3)).shape", "(3, 2)"),
+    "sigmoid": ("fn.sigmoid(fn.tensor([0.0]))", "tensor([0.5])"),
+    "tanh": ("fn.tanh(fn.tensor([0.0]))", "tensor([0.])"),
+    "relu": ("fn.relu(fn.tensor([-1.0, 1.0]))", "tensor([0., 1.])"),
+    "softmax": ("fn.softmax(fn.tensor([[0.0, 0.0]]), dim=1)", "tensor([[0.5, 0.5]])"),
+    "log_softmax": ("fn.log_softmax(fn.tensor([[0.0, 0.0]]), dim=1).exp()", "tensor([[0.5, 0.5]])"),
+}
+
+
 def _method(name):
     def call(input, *args, **kwargs):
         return getattr(as_tensor(input, f"{name} input"), name)(*args, **kwargs)
+    code, out = _EXAMPLES[name]
     call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``input.{name}(...)`` (see Tensor.{name})."
+    call.__doc__ = (f"``input.{name}(...)``: see Tensor.{name}.\n\n"
+                    f"    >>> import fastnn as fn\n    >>> {code}\n    {out}\n    ")
     return call
 
 
@@ -127,12 +162,22 @@ log_softmax = _method("log_softmax")
 
 
 def equal(input, other):
-    """True when both have the same shape and elements (a Python bool)."""
+    """True when both have the same shape and elements (a Python bool).
+
+    >>> import fastnn as fn
+    >>> fn.equal(fn.tensor([1, 2]), fn.tensor([1, 2])), fn.equal(fn.tensor([1]), fn.tensor([2]))
+    (True, False)
+    """
     return as_tensor(input, "equal input").equal(other)
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
-    """True when every element is within atol + rtol * |other| (a Python bool)."""
+    """True when every element is within atol + rtol * |other| (a Python bool).
+
+    >>> import fastnn as fn
+    >>> fn.allclose(fn.tensor([1.0]), fn.tensor([1.0 + 1e-7]))
+    True
+    """
     a = input.data if isinstance(input, Tensor) else np.asarray(input)
     b = other.data if isinstance(other, Tensor) else np.asarray(other)
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))

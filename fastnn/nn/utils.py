@@ -57,6 +57,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Raises:
         RuntimeError: a non-finite norm with ``error_if_nonfinite``.
+
+    >>> import numpy as np, fastnn as fn
+    >>> m = fn.nn.Linear(2, 1); m(fn.ones(1, 2) * 100).sum().backward()
+    >>> total = fn.nn.utils.clip_grad_norm_(m.parameters(), max_norm=1.0)
+    >>> round(float(np.sqrt(sum((p.grad ** 2).sum() for p in m.parameters()))), 4)
+    1.0
     """
     where = "clip_grad_norm_"
     grads = [p.grad for p in _params(parameters, where) if p.grad is not None]
@@ -105,7 +111,14 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place.
+
+    >>> import fastnn as fn
+    >>> m = fn.nn.Linear(2, 1); fn.nn.utils.vector_to_parameters(fn.zeros(3), m.parameters())
+    >>> m.weight
+    Parameter containing:
+    tensor([[0., 0.]], requires_grad=True)
+    """
     v = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
     params = _params(parameters, "vector_to_parameters")
     n = sum(p.data.size for p in params)
