@@ -90,3 +90,48 @@ class LayerNorm(_Norm):
 
     def make(self):
         return fn.nn.LayerNorm(1024), (torch.nn.LayerNorm(1024) if torch is not None else None)
+
+
+class FoldedInference:
+    """Eval-mode inference of layer -> BatchNorm -> ReLU blocks under no_grad: fastnn's
+    Sequential plan folds the BatchNorm into the layer; torch runs the three modules
+    (``time_unfolded_fastnn``: fastnn's modules one by one, for the gain of folding)."""
+    params = ["conv_64x16x28x28", "linear_256_batch1", "linear_256_batch256"]
+    param_names = ["block"]
+
+    def setup(self, block):
+        set_threads()
+        rng = np.random.default_rng(0)
+        if block.startswith("conv"):
+            layers = lambda nn: [nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU()]
+            self.x = rng.standard_normal((64, 16, 28, 28)).astype(np.float32)
+        else:
+            layers = lambda nn: [nn.Linear(256, 256), nn.BatchNorm1d(256), nn.ReLU()]
+            self.x = rng.standard_normal((1 if block.endswith("1") else 256, 256)).astype(np.float32)
+        self.f = fn.nn.Sequential(*layers(fn.nn)).eval()
+        for m in self.f:
+            if isinstance(m, (fn.nn.BatchNorm1d, fn.nn.BatchNorm2d)):
+                m.running_mean[...] = rng.standard_normal(m.num_features)
+                m.running_var[...] = rng.uniform(0.5, 2, m.num_features)
+        self.xt = fn.Tensor(self.x)
+        self.time_fwd_fastnn(block)
+        if torch is not None:
+            self.t = torch.nn.Sequential(*layers(torch.nn)).eval()
+            self.t.load_state_dict({k: torch.from_numpy(np.array(v))
+                                    for k, v in self.f.state_dict().items()})
+            self.tx = torch.from_numpy(self.x)
+
+    def time_fwd_fastnn(self, block):
+        with fn.no_grad():
+            self.f(self.xt)
+
+    def time_unfolded_fastnn(self, block):
+        with fn.no_grad():
+            x = self.xt
+            for m in self.f:
+                x = m(x)
+
+    @needs_torch
+    def time_fwd_torch(self, block):
+        with torch.no_grad():
+            self.t(self.tx)
