@@ -1113,6 +1113,24 @@ class Tensor:
 
     clamp = clip
 
+    def sin(self):
+        """Elementwise sine.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).sin()
+        tensor([0.])
+        """
+        return ops.Sin.apply(self)
+
+    def cos(self):
+        """Elementwise cosine.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).cos()
+        tensor([1.])
+        """
+        return ops.Cos.apply(self)
+
     def square(self):
         """Elementwise square.
 

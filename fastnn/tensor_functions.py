@@ -15,7 +15,7 @@ __all__ = ["cat", "concat", "concatenate", "stack", "flatten", "where", "maximum
            "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean", "std", "var", "exp",
            "log", "sqrt", "abs", "clamp", "clip", "matmul", "mm", "transpose", "permute",
            "reshape", "squeeze", "unsqueeze", "equal", "allclose", "sigmoid", "tanh", "relu",
-           "softmax", "log_softmax", "t"]
+           "softmax", "log_softmax", "t", "sin", "cos"]
 
 
 def _tensors(tensors, where):
@@ -103,6 +103,8 @@ _EXAMPLES = {
     "exp": ("fn.exp(fn.tensor([0.0]))", "tensor([1.])"),
     "log": ("fn.log(fn.tensor([1.0]))", "tensor([0.])"),
     "sqrt": ("fn.sqrt(fn.tensor([4.0]))", "tensor([2.])"),
+    "sin": ("fn.sin(fn.tensor([0.0]))", "tensor([0.])"),
+    "cos": ("fn.cos(fn.tensor([0.0]))", "tensor([1.])"),
     "abs": ("fn.abs(fn.tensor([-2.0]))", "tensor([2.])"),
     "clamp": ("fn.clamp(fn.tensor([-2.0, 0.5, 2.0]), -1, 1)", "tensor([-1. ,  0.5,  1. ])"),
     "matmul": ("fn.matmul(fn.ones(2, 3), fn.ones(3)).shape", "(2,)"),
@@ -144,6 +146,8 @@ var = _method("var")
 exp = _method("exp")
 log = _method("log")
 sqrt = _method("sqrt")
+sin = _method("sin")
+cos = _method("cos")
 abs = _method("abs")
 clamp = clip = _method("clamp")
 matmul = _method("matmul")

@@ -169,3 +169,14 @@ ERRORS = [
     ErrorCase("iadd_shape_growth", lambda: _t(3).__iadd__(_t(2, 3)), ValueError,
               r"\+=: an operand of shape \(2, 3\) cannot be broadcast to the tensor's shape \(3,\)"),
 ]
+
+OPS += [
+    Op("sin", lambda a: a.sin(), np.sin, randn((3, 4)), torch=lambda a: a.sin()),
+    Op("cos", lambda a: fn.cos(a), np.cos, randn((3, 4)), torch=lambda a: a.cos()),
+]
+ERRORS += [
+    ErrorCase("one_hot_float_labels", lambda: __import__("fastnn.functional").functional.one_hot(
+        np.zeros(2)), TypeError, r"one_hot: expected integer class labels"),
+    ErrorCase("one_hot_label_too_big", lambda: __import__("fastnn.functional").functional.one_hot(
+        np.array([3]), num_classes=3), ValueError, r"smaller than num_classes \(3\), got 3"),
+]

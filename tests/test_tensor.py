@@ -299,3 +299,20 @@ def test_tensor_methods_softmax_relu_match_functional():
     np.testing.assert_array_equal(x.softmax(1).numpy(), F.softmax(x, 1).numpy())
     np.testing.assert_array_equal(x.relu().numpy(), F.relu(x).numpy())
     assert x.sigmoid().shape == (1, 3) and x.tanh().shape == (1, 3)
+
+
+def test_one_hot_and_inference_mode_match_torch(torch):
+    y = np.array([[0, 3], [2, 1]])
+    np.testing.assert_array_equal(F.one_hot(fn.tensor(y)).numpy(),
+                                  torch.nn.functional.one_hot(torch.from_numpy(y)).numpy())
+    assert F.one_hot(fn.tensor([1]), num_classes=4).shape == (1, 4)
+    x = fn.tensor([1.0], requires_grad=True)
+    with fn.inference_mode():
+        assert not (x * 2).requires_grad
+    with fn.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @fn.inference_mode()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad

@@ -11,7 +11,8 @@ from .function import Function
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Sum", "Mean", "Max",
            "Reshape", "Transpose", "GetItem", "Exp", "Log", "Sqrt", "Abs", "Clip", "Min",
-           "ArgReduce", "Maximum", "Minimum", "Cast", "Clone", "Expand", "Cat", "Stack", "Where"]
+           "ArgReduce", "Maximum", "Minimum", "Cast", "Clone", "Expand", "Cat", "Stack", "Where",
+           "Sin", "Cos"]
 
 
 def _shape(x):
@@ -465,3 +466,27 @@ class Where(Function):
         need, c = ctx.needs_input_grad, ctx.cond
         zero = np.zeros((), g.dtype)
         return (np.where(c, g, zero) if need[0] else None), (np.where(c, zero, g) if need[1] else None)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return g * np.cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        return -g * np.sin(a)
