@@ -32,6 +32,13 @@ def _mode_pads(conv, nd):
     return tuple(p for v in reversed(conv.padding) for p in (v, v))
 
 
+def _one(name, value):
+    """(n,) from a positive int or a 1-tuple of one (torch's 1-D size arguments)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    return (_positive(name, value),)
+
+
 def _positive(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name}: expected a positive int, got {value!r}.")
@@ -201,10 +208,9 @@ class Conv1d(Module):
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{where}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups}).")
-        one = lambda v, name: (_positive(f"{where} {name}", v[0] if isinstance(v, (tuple, list))
-                                         and len(v) == 1 else v),)
-        self.kernel_size, self.stride = one(kernel_size, "kernel_size"), one(stride, "stride")
-        self.dilation = one(dilation, "dilation")
+        self.kernel_size = _one(f"{where} kernel_size", kernel_size)
+        self.stride = _one(f"{where} stride", stride)
+        self.dilation = _one(f"{where} dilation", dilation)
         self.padding_mode = _padding_mode(padding_mode, where)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
