@@ -101,6 +101,35 @@ def bn_reduce(cnp.ndarray x, cnp.ndarray g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t 
     return s1, s2
 
 
+def bn_stats(cnp.ndarray x, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, int nt):
+    """(mean, biased variance) float64 per channel of x (N, C, L), N * L > 0: the sums
+    are shifted by each channel's first element; a round-off negative variance is 0,
+    NaN stays NaN."""
+    cdef int t = _float_type(x, "x")
+    _same(x, t, N * C * L, "x")
+    if N * L <= 0:
+        raise ValueError("_cnorm.bn_stats: no values per channel.")
+    cdef cnp.ndarray ref = np.empty(C, np.float64)
+    cdef double *r = <double *>cnp.PyArray_DATA(ref)
+    cdef ptrdiff_t c
+    if t == cnp.NPY_FLOAT32:
+        for c in range(C):
+            r[c] = (<const float *>cnp.PyArray_DATA(x))[c * L]
+    else:
+        for c in range(C):
+            r[c] = (<const double *>cnp.PyArray_DATA(x))[c * L]
+    s1, s2 = bn_reduce(x, None, N, C, L, ref, 0, nt)
+    cdef double *a = <double *>cnp.PyArray_DATA(s1)
+    cdef double *b = <double *>cnp.PyArray_DATA(s2)
+    cdef double n = <double>(N * L), d, v
+    for c in range(C):
+        d = a[c] / n
+        v = (b[c] - a[c] * d) / n
+        a[c] = r[c] + d                   # s1 becomes the mean
+        b[c] = 0.0 if v < 0 else v        # s2 the variance (NaN < 0 is false)
+    return s1, s2
+
+
 def bn_affine(cnp.ndarray x, cnp.ndarray g, cnp.ndarray out, ptrdiff_t N, ptrdiff_t C,
               ptrdiff_t L, cnp.ndarray m, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, int nt):
     """g None: out = (x - m[c]) a[c] + c[c]; else out = a[c] g + b[c] (x - m[c]) + c[c]."""

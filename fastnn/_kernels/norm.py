@@ -47,14 +47,7 @@ def _c_stats(x):
     if N * L == 0:
         nan = np.full(C, np.nan)
         return nan, nan.copy()
-    x = _c(x)
-    ref = x[0, :, 0].astype(np.float64)
-    s1, s2 = _cx.bn_reduce(x, None, N, C, L, ref, 0, threads_for(x.size))
-    n = float(N * L)
-    d = s1 / n
-    var = (s2 - s1 * d) / n
-    var[var < 0] = 0.0          # round-off only; NaN stays NaN
-    return ref + d, var
+    return _cx.bn_stats(_c(x), N, C, L, threads_for(x.size))
 
 
 def _c_affine(x, m, a, c, out=None):
