@@ -16,7 +16,7 @@ from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  #
                        set_grad_enabled)
 from .random import Generator, manual_seed, initial_seed    # noqa: F401
 from .tensor import Tensor, tensor                           # noqa: F401
-from ._device import cuda, device                            # noqa: F401
+from ._device import accelerator, backends, cuda, device     # noqa: F401
 from .creation import (zeros, ones, empty, full, zeros_like, ones_like, empty_like,  # noqa: F401
                        full_like, rand, randn, rand_like, randn_like, randint, randperm, arange,
                        linspace, eye, from_numpy, as_tensor, get_default_dtype, is_tensor, numel)
