@@ -764,7 +764,8 @@ class Tensor:
         dims = range(self.ndim) if d is None else (d,) if isinstance(d, int) else d
         n = int(np.prod([self.shape[i] for i in dims], dtype=np.int64))
         dev = self - self.mean(d, keepdim=True)
-        return (dev * dev).sum(d, keepdim=k) / max(n - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: NaN, as torch
+            return (dev * dev).sum(d, keepdim=k) / max(n - correction, 0)
 
     def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
             keepdims=None):

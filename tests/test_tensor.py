@@ -316,3 +316,39 @@ def test_one_hot_and_inference_mode_match_torch(torch):
     def f(t):
         return t * 2
     assert not f(x).requires_grad
+
+
+# --- property: the reductions and shape methods agree with torch on random shapes ------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@st.composite
+def _array_and_dim(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    seed = draw(st.integers(0, 2 ** 16))
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return x, dim, draw(st.booleans())
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_array_and_dim())
+def test_reductions_and_shape_methods_match_torch(torch, case):
+    x, dim, keep = case
+    f, t = fn.tensor(x), torch.from_numpy(x)
+    for name in ("sum", "mean", "amax", "amin", "argmax", "argmin", "std", "var"):
+        a = getattr(f, name)(dim, keepdim=keep)
+        b = getattr(t, name)(dim, keepdim=keep)
+        assert a.shape == tuple(b.shape), (name, x.shape, dim, keep)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5, err_msg=name)
+    for name in ("max", "min"):
+        (av, ai), (bv, bi) = getattr(f, name)(dim, keep), getattr(t, name)(dim, keep)
+        np.testing.assert_array_equal(av.numpy(), bv.numpy())
+        np.testing.assert_array_equal(ai.numpy(), bi.numpy())
+    other = (dim + 1) % x.ndim
+    np.testing.assert_array_equal(f.transpose(dim, other).numpy(), t.transpose(dim, other).numpy())
+    np.testing.assert_array_equal(f.unsqueeze(dim).numpy(), t.unsqueeze(dim).numpy())
+    np.testing.assert_array_equal(f.squeeze(dim).numpy(), t.squeeze(dim).numpy())
+    np.testing.assert_array_equal(f.flatten(min(dim % x.ndim, other), max(dim % x.ndim, other)).numpy(),
+                                  t.flatten(min(dim % x.ndim, other), max(dim % x.ndim, other)).numpy())
+    np.testing.assert_array_equal(f.softmax(dim).numpy().round(5), t.softmax(dim).numpy().round(5))
