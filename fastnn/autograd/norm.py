@@ -51,7 +51,7 @@ class BatchNorm(Function):
         a = invstd if weight is None else invstd * weight
         c = np.zeros(C) if bias is None else bias
         y = _k.batch_norm_affine(x3, mean, a, c, out=np.empty(x.shape, dt))
-        if getattr(ctx, "needs_input_grad", None):
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.save_for_backward(x3, weight)
             ctx.mean, ctx.invstd, ctx.training = mean, invstd, training
             ctx.shape, ctx.has_bias = x.shape, bias is not None
@@ -106,7 +106,7 @@ class LayerNorm(Function):
         w = None if weight is None else weight.reshape(D)
         b = None if bias is None else bias.reshape(D)
         y, mean, rstd = _k.layer_norm_fwd(x2, w, b, eps, out=np.empty(x.shape, dt))
-        if getattr(ctx, "needs_input_grad", None):
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.save_for_backward(x2, w)
             ctx.mean, ctx.rstd, ctx.shape = mean, rstd, x.shape
             ctx.wshape, ctx.has_bias = None if weight is None else weight.shape, bias is not None
@@ -134,7 +134,7 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx=None, scale_grad_by_freq=False):
-        if getattr(ctx, "needs_input_grad", None):
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.indices, ctx.wshape, ctx.dtype = indices, weight.shape, weight.dtype
             ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
         return np.take(weight, indices, axis=0)

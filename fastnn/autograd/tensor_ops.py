@@ -340,7 +340,7 @@ class ArgReduce(Function):
             values = np.take_along_axis(a, idx, axis=dim)
             if not keepdim:
                 values, idx = values.squeeze(dim), idx.squeeze(dim)
-        if getattr(ctx, "needs_input_grad", None):
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.idx, ctx.shape, ctx.dim, ctx.keepdim = idx, a.shape, dim, keepdim
         if sink is not None:
             sink.append(idx)
