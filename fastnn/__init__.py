@@ -10,18 +10,24 @@ array([[ 2., -4.]], dtype=float32)
 """
 import importlib
 
-from . import autograd                                       # noqa: F401
-from ._kernels import get_num_threads, set_num_threads       # noqa: F401
-from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
-                       set_grad_enabled)
-from .random import Generator, manual_seed, initial_seed    # noqa: F401
-from .tensor import Tensor, tensor                           # noqa: F401
-from ._device import accelerator, backends, cuda, device     # noqa: F401
-from .creation import (zeros, ones, empty, full, zeros_like, ones_like, empty_like,  # noqa: F401
-                       full_like, rand, randn, rand_like, randn_like, randint, randperm, arange,
-                       linspace, eye, from_numpy, as_tensor, get_default_dtype, is_tensor, numel)
-from .creation import DTYPES as _DTYPES
-from .tensor_functions import *                              # noqa: F401,F403
+from ._interrupts import sigint_deferred as _sigint_deferred
+
+# a Ctrl-C half-way through these imports (NumPy's among them) would leave modules
+# half-initialised for the rest of the process: it is raised once they are done
+with _sigint_deferred():
+    from . import autograd                                       # noqa: F401
+    from ._kernels import get_num_threads, set_num_threads       # noqa: F401
+    from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                           set_grad_enabled)
+    from .random import Generator, manual_seed, initial_seed    # noqa: F401
+    from .tensor import Tensor, tensor                           # noqa: F401
+    from ._device import accelerator, backends, cuda, device     # noqa: F401
+    from .creation import (zeros, ones, empty, full, zeros_like, ones_like,  # noqa: F401
+                           empty_like, full_like, rand, randn, rand_like, randn_like, randint,
+                           randperm, arange, linspace, eye, from_numpy, as_tensor,
+                           get_default_dtype, is_tensor, numel)
+    from .creation import DTYPES as _DTYPES
+    from .tensor_functions import *                              # noqa: F401,F403
 
 # torch's dtype names (NumPy dtypes): fn.float32, fn.long, ...
 float32, float, float64, double = (_DTYPES[k] for k in ("float32", "float", "float64", "double"))
@@ -38,9 +44,10 @@ _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "ca
 def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
-        return importlib.import_module(f"{__name__}.{name}")
+        with _sigint_deferred():
+            return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load", "LoadError"):
-        return getattr(importlib.import_module(f"{__name__}.serialization"), name)
+        return getattr(__getattr__("serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
 
 

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from . import _checks
 from ._device import check_device
 from .autograd import function as _function
 from .autograd import tensor_ops as ops
@@ -63,9 +64,7 @@ def as_array(data, dtype=None, where="input"):
             raise ValueError(f"{where}: could not make an array from {type(data).__name__}: {e}") from None
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(_DEFAULT_FLOAT)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{where}: expected numeric data (float, int or bool), got an array of "
-                        f"dtype {arr.dtype} (shape {arr.shape}).")
+    _checks.numeric(where, arr)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
@@ -107,7 +106,7 @@ class Tensor:
         self.data = as_array(data, where="Tensor")
         self.grad = None
         self._node = None
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"Tensor: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -204,7 +203,7 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"requires_grad_: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -228,7 +227,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.data.dtype != _DEFAULT_FLOAT and self.data.dtype.kind == "f":
+        if self.data.dtype != _DEFAULT_FLOAT and _checks.is_float(self.data.dtype):
             extra = f", dtype={self.data.dtype}" + extra
         return f"tensor({body}{extra})"
 
@@ -305,7 +304,7 @@ class Tensor:
                             f"{type(dtype).__name__} {dtype!r}.") from None
         if dt == self.data.dtype:
             return self
-        if dt.kind == "f" and self.data.dtype.kind == "f":
+        if _checks.is_float(dt) and _checks.is_float(self.data.dtype):
             return ops.Cast.apply(self, dtype=dt)
         return Tensor._wrap(self.data.astype(dt))
 
@@ -741,7 +740,7 @@ class Tensor:
         (tensor([2. , 3.5]), tensor(1.5))
         """
         t = self if dtype is None else self._cast(dtype)
-        if t.data.dtype.kind != "f":
+        if not _checks.is_float(t.data.dtype):
             raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating "
                             f"point, got {t.data.dtype}; use .float().mean() or mean(dtype=...).")
         return ops.Mean.apply(t, axis=_dim_arg(dim, axis, self.ndim, "mean"),
@@ -759,7 +758,7 @@ class Tensor:
             correction = 1 if unbiased else 0
         d = _dim_arg(dim, axis, self.ndim, "var")
         k = _keep(keepdim, keepdims)
-        if self.data.dtype.kind != "f":
+        if not _checks.is_float(self.data.dtype):
             raise TypeError(f"var(): expected a floating point tensor, got {self.data.dtype}.")
         dims = range(self.ndim) if d is None else (d,) if isinstance(d, int) else d
         n = int(np.prod([self.shape[i] for i in dims], dtype=np.int64))
@@ -1337,3 +1336,4 @@ def as_tensor(x, where="input"):
 
 
 _function._bind()
+_checks._bind(Tensor, as_array)

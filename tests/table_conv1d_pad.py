@@ -111,7 +111,7 @@ ERRORS = [
     ErrorCase("pad_mode_with_value", lambda: F.pad(_x(1, 2, 3), (1, 1), mode="replicate", value=2.0),
               ValueError, r"padding mode 'replicate' doesn't take in value argument"),
     ErrorCase("pad_unknown_mode", lambda: F.pad(_x(1, 2, 3), (1, 1), mode="bogus"), ValueError,
-              r"mode must be 'constant', 'reflect', 'replicate' or 'circular', got mode='bogus'"),
+              r"pad: mode must be one of 'constant', 'reflect', 'replicate', 'circular', got 'bogus'"),
     ErrorCase("conv1d_input_4d", lambda: F.conv1d(_x(1, 2, 3, 4), _x(1, 2, 3)), ValueError,
               r"conv1d: expected 2-D \(C, L\) unbatched or 3-D \(N, C, L\) batched input"),
     ErrorCase("conv1d_channels", lambda: F.conv1d(_x(1, 3, 5), _x(2, 2, 3)), ValueError,
@@ -122,7 +122,7 @@ ERRORS = [
                                                       padding="same"),
               ValueError, r"padding='same' is not supported for strided convolutions"),
     ErrorCase("adaptive_avg_pool2d_zero", lambda: F.adaptive_avg_pool2d(_x(1, 2, 4, 4), 0), ValueError,
-              r"adaptive_avg_pool2d: output_size must be positive, got 0"),
+              r"adaptive_avg_pool2d: output_size must be a positive int, got 0"),
     ErrorCase("adaptive_avg_pool2d_rank", lambda: F.adaptive_avg_pool2d(_x(4, 4), 2), ValueError,
               r"adaptive_avg_pool2d: expected 3-D \(C, H, W\) unbatched or 4-D"),
 ]

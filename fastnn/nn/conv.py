@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
-from ..functional.conv import _pair
 from .._device import check_device
 from ..tensor import empty_aligned
 from . import init
@@ -14,10 +14,7 @@ __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Conv1d", "AdaptiveAvgPool2d", "A
 
 
 def _padding_mode(mode, where):
-    if mode not in ("zeros", "reflect", "replicate", "circular"):
-        raise ValueError(f"{where}: padding_mode must be one of 'zeros', 'reflect', 'replicate' "
-                         f"or 'circular', got {mode!r}.")
-    return mode
+    return _checks.option(where, "padding_mode", mode, ("zeros", "reflect", "replicate", "circular"))
 
 
 def _mode_pads(conv, nd):
@@ -32,17 +29,11 @@ def _mode_pads(conv, nd):
     return tuple(p for v in reversed(conv.padding) for p in (v, v))
 
 
-def _one(name, value):
+def _one(where, name, value):
     """(n,) from a positive int or a 1-tuple of one (torch's 1-D size arguments)."""
     if isinstance(value, (tuple, list)) and len(value) == 1:
         value = value[0]
-    return (_positive(name, value),)
-
-
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}.")
-    return int(value)
+    return (_checks.positive_int(where, name, value),)
 
 
 class Conv2d(Module):
@@ -73,17 +64,17 @@ class Conv2d(Module):
         where = "Conv2d"
         check_device(device, where)
         self.padding_mode = _padding_mode(padding_mode, where)
-        self.in_channels = _positive(f"{where} in_channels", in_channels)
-        self.out_channels = _positive(f"{where} out_channels", out_channels)
-        self.groups = _positive(f"{where} groups", groups)
+        self.in_channels = _checks.positive_int(where, "in_channels", in_channels)
+        self.out_channels = _checks.positive_int(where, "out_channels", out_channels)
+        self.groups = _checks.positive_int(where, "groups", groups)
         if self.in_channels % self.groups:
             raise ValueError(f"{where}: in_channels ({in_channels}) must be divisible by groups ({groups}).")
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: out_channels ({out_channels}) must be divisible by groups "
                              f"({groups}).")
-        self.kernel_size = _pair(kernel_size, "kernel_size", where)
-        self.stride = _pair(stride, "stride", where)
-        self.dilation = _pair(dilation, "dilation", where)
+        self.kernel_size = _checks.pair(where, "kernel_size", kernel_size)
+        self.stride = _checks.pair(where, "stride", stride)
+        self.dilation = _checks.pair(where, "dilation", dilation)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{where}: padding must be an int, a pair, 'valid' or 'same', "
@@ -93,7 +84,7 @@ class Conv2d(Module):
                                  f"(got stride={stride!r}).")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding", where, low=0)
+            self.padding = _checks.pair(where, "padding", padding, low=0)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(empty_aligned(shape, dtype))
         if bias:
@@ -202,15 +193,15 @@ class Conv1d(Module):
         super().__init__()
         where = "Conv1d"
         check_device(device, where)
-        self.in_channels = _positive(f"{where} in_channels", in_channels)
-        self.out_channels = _positive(f"{where} out_channels", out_channels)
-        self.groups = _positive(f"{where} groups", groups)
+        self.in_channels = _checks.positive_int(where, "in_channels", in_channels)
+        self.out_channels = _checks.positive_int(where, "out_channels", out_channels)
+        self.groups = _checks.positive_int(where, "groups", groups)
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{where}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups}).")
-        self.kernel_size = _one(f"{where} kernel_size", kernel_size)
-        self.stride = _one(f"{where} stride", stride)
-        self.dilation = _one(f"{where} dilation", dilation)
+        self.kernel_size = _one(where, "kernel_size", kernel_size)
+        self.stride = _one(where, "stride", stride)
+        self.dilation = _one(where, "dilation", dilation)
         self.padding_mode = _padding_mode(padding_mode, where)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
@@ -221,10 +212,7 @@ class Conv1d(Module):
             self.padding = padding
         else:
             p = padding[0] if isinstance(padding, (tuple, list)) and len(padding) == 1 else padding
-            if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0:
-                raise ValueError(f"{where}: padding must be a non-negative int, 'valid' or 'same', "
-                                 f"got {padding!r}.")
-            self.padding = (int(p),)
+            self.padding = (_checks.integer(where, "padding", p, low=0),)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(empty_aligned(shape, dtype))
         if bias:
