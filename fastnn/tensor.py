@@ -72,6 +72,8 @@ def as_array(data, dtype=None, where="input"):
 
 MaxResult = collections.namedtuple("max", ["values", "indices"])
 MinResult = collections.namedtuple("min", ["values", "indices"])
+SortResult = collections.namedtuple("sort", ["values", "indices"])
+TopkResult = collections.namedtuple("topk", ["values", "indices"])
 
 
 class Tensor:
@@ -408,13 +410,84 @@ class Tensor:
     def __pos__(self):
         return self
 
-    add = __add__
-    sub = __sub__
+    def add(self, other, alpha=1):
+        """self + alpha * other.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).add(fn.tensor([2.0]), alpha=3)
+        tensor([7.])
+        """
+        return _binary(ops.Add, self, other if alpha == 1 else _operand(other, "add") * alpha, "+")
+
+    def sub(self, other, alpha=1):
+        """self - alpha * other.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0]).sub(2.0, alpha=0.5)
+        tensor([0.])
+        """
+        return _binary(ops.Sub, self, other if alpha == 1 else _operand(other, "sub") * alpha, "-")
+
     mul = __mul__
     div = __truediv__
     pow = __pow__
     neg = __neg__
     matmul = __matmul__
+
+    def __floordiv__(self, other):
+        """Elementwise floor division (not differentiable, as torch's ``//``).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([7, -7]) // 2
+        tensor([ 3, -4])
+        """
+        return Tensor._wrap(np.asarray(np.floor_divide(self.data, _raw(_operand(other, "//")))))
+
+    def __rfloordiv__(self, other):
+        return Tensor._wrap(np.asarray(np.floor_divide(_raw(_operand(other, "//")), self.data)))
+
+    def __mod__(self, other):
+        """Elementwise remainder with the divisor's sign (torch's ``remainder``, Python's
+        ``%``); differentiable for floats: a - floor(a / b) * b.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([7.0, -7.0]) % 3
+        tensor([1., 2.])
+        """
+        other = _operand(other, "%")
+        if not _checks.is_float(self.data.dtype) and not _checks.is_float(np.asarray(_raw(other)).dtype):
+            return Tensor._wrap(np.asarray(np.mod(self.data, _raw(other))))
+        q = Tensor._wrap(np.asarray(np.floor_divide(self.data, _raw(other))))
+        return self - q * other
+
+    floor_divide = __floordiv__
+    remainder = __mod__
+
+    def bmm(self, other):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors.
+
+        >>> import fastnn as fn
+        >>> fn.ones(2, 1, 3).bmm(fn.ones(2, 3, 1)).shape
+        (2, 1, 1)
+        """
+        if self.data.ndim != 3 or np.ndim(_raw(other)) != 3:
+            raise ValueError(f"bmm: expected two 3-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(_raw(other))}.")
+        if self.shape[0] != np.shape(_raw(other))[0]:
+            raise ValueError(f"bmm: batch sizes differ: {self.shape} and {np.shape(_raw(other))}.")
+        return _matmul(self, other)
+
+    def dot(self, other):
+        """Inner product of two 1-D tensors of the same length.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, 2.0]).dot(fn.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
+        if self.data.ndim != 1 or np.ndim(_raw(other)) != 1:
+            raise ValueError(f"dot: expected two 1-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(_raw(other))}.")
+        return _matmul(self, other)
 
     def mm(self, other):
         """Matrix product of two 2-D tensors.
@@ -860,6 +933,342 @@ class Tensor:
         if a.ndim == 0:
             return Tensor._wrap(np.zeros((), np.int64))
         return Tensor._wrap(np.asarray(f(a, axis=d, keepdims=bool(keepdim)), np.int64))
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """Product of all elements, or along ``dim``; integer and bool products are int64.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(1), fn.tensor([2, 3]).prod()
+        (tensor([ 2., 12.]), tensor(6))
+        """
+        t = self if dtype is None else self._cast(dtype)
+        d = None if dim is None else _dim(dim, max(self.ndim, 1), "prod")
+        if self.ndim == 0:
+            d = None
+        return ops.Prod.apply(t, axis=d, keepdims=bool(keepdim) and d is not None)
+
+    def cumsum(self, dim, dtype=None):
+        """Running sum along ``dim``; integer and bool inputs give int64.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2, 3]]).cumsum(dim=1)
+        tensor([[1, 3, 6]])
+        """
+        t = self if dtype is None else self._cast(dtype)
+        return ops.CumSum.apply(t, dim=_dim(dim, max(self.ndim, 1), "cumsum") if self.ndim else 0)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """Vector p-norm of all elements, or along ``dim`` (an int or a tuple): 'fro' and
+        2 are the Euclidean norm, also inf, -inf, 0, 1 and any real p.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[3.0, 4.0], [0.0, 1.0]]).norm(), fn.tensor([[3.0, -4.0]]).norm(1, dim=1)
+        (tensor(5.0990195), tensor([7.]))
+        """
+        t = self if dtype is None else self._cast(dtype)
+        if not _checks.is_float(t.data.dtype):
+            raise TypeError(f"norm(): expected a floating point tensor, got {t.data.dtype}; "
+                            f"use .float().norm().")
+        if p in ("fro", None):
+            p = 2.0
+        elif isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float, np.number)):
+            raise TypeError(f"norm(): p must be a number, 'fro' or None, got {p!r}.")
+        if isinstance(dim, list):
+            dim = tuple(dim)
+        d = _dim_arg(dim, None, self.ndim, "norm")
+        if self.ndim == 0:
+            d = None
+        return ops.Norm.apply(t, p=float(p), axis=d, keepdims=bool(keepdim) and d is not None)
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ exp(x) along ``dim`` (an int or a tuple), computed stably.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[0.0, 0.0]]).logsumexp(1)
+        tensor([0.6931472])
+        """
+        d = _dim_arg(dim, None, self.ndim, "logsumexp")
+        with np.errstate(invalid="ignore"):
+            m = np.max(self.data, axis=d, keepdims=True) if self.data.size else \
+                np.zeros((1,) * self.ndim, self.data.dtype)
+        m = np.where(np.isfinite(m), m, 0).astype(self.data.dtype)
+        with np.errstate(divide="ignore"):      # all -inf: log 0 = -inf, as torch
+            out = (self - m).exp().sum(d, keepdim=True).log() + m
+        if keepdim:
+            return out
+        return out.reshape(np.sum(self.data, axis=d).shape) if d is not None else out.reshape(())
+
+    def gather(self, dim, index):
+        """Values along ``dim`` at ``index`` (int64, same rank; its other sizes at most
+        this tensor's), as torch: out[i][j] = self[i][index[i][j]] for dim 1. Differentiable.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, fn.tensor([[1], [0]]))
+        tensor([[2.],
+                [3.]])
+        """
+        d = _dim(dim, max(self.ndim, 1), "gather")
+        idx = np.asarray(_raw(index))
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be an int64 tensor, got dtype {idx.dtype}.")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"gather: index must have as many dimensions as input, got index of "
+                             f"shape {idx.shape} for input of shape {self.shape}.")
+        for k, (i, n) in enumerate(zip(idx.shape, self.shape)):
+            if k != d and i > n:
+                raise ValueError(f"gather: index size {i} exceeds input size {n} in dimension "
+                                 f"{k} (only dimension {d} may differ).")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.shape[d]):
+            raise IndexError(f"gather: index out of range for dimension {d} of size "
+                             f"{self.shape[d]}.")
+        return ops.Gather.apply(self, index=np.asarray(idx, np.intp), dim=d)
+
+    def index_select(self, dim, index):
+        """The slices at ``index`` (a 1-D int tensor) along ``dim``.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2, 3]]).index_select(1, fn.tensor([2, 0]))
+        tensor([[3, 1]])
+        """
+        d = _dim(dim, max(self.ndim, 1), "index_select")
+        idx = np.asarray(_raw(index))
+        if idx.dtype.kind not in "iu" or idx.ndim > 1:
+            raise TypeError(f"index_select: index must be a 1-D int tensor, got dtype {idx.dtype} "
+                            f"and shape {idx.shape}.")
+        return self[(slice(None),) * d + (idx.reshape(-1),)]
+
+    def _sorted(self, dim, descending, where):
+        """(indices along dim in order, dim) with a stable order (ties keep index order)."""
+        d = _dim(dim, max(self.ndim, 1), where)
+        a = self.data
+        if a.ndim == 0:
+            return np.zeros((), np.int64), 0
+        key = a
+        if descending:
+            key = -a if _checks.is_float(a.dtype) or a.dtype.kind == "i" else ~a \
+                if a.dtype.kind == "b" else -a.astype(np.int64)
+        if _checks.is_float(a.dtype):
+            key = np.where(np.isnan(a), -np.inf if descending else np.inf, key)  # NaN largest
+        return np.argsort(key, axis=d, kind="stable").astype(np.int64), d
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """``(values, indices)`` sorted along ``dim`` (NaN counts as the largest; equal
+        values keep their order). Differentiable in the values.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0, 1.0, 2.0]).sort(descending=True)
+        sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
+        """
+        idx, d = self._sorted(dim, descending, "sort")
+        if self.ndim == 0:
+            return SortResult(self.clone(), Tensor._wrap(idx))
+        return SortResult(self.gather(d, idx), Tensor._wrap(idx))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """Indices that sort along ``dim`` (see sort).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([3.0, 1.0, 2.0]).argsort()
+        tensor([1, 2, 0])
+        """
+        return Tensor._wrap(self._sorted(dim, descending, "argsort")[0])
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """``(values, indices)`` of the ``k`` largest (smallest) along ``dim``, in order.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1.0, 5.0, 3.0]]).topk(2)
+        topk(values=tensor([[5., 3.]]), indices=tensor([[1, 2]]))
+        """
+        k = _checks.integer("topk", "k", k, low=0)
+        idx, d = self._sorted(dim, largest, "topk")
+        n = self.shape[d] if self.ndim else 1
+        if k > n:
+            raise ValueError(f"topk: k ({k}) is larger than the size {n} of dimension {d}.")
+        if self.ndim == 0:
+            return TopkResult(self.clone(), Tensor._wrap(idx))
+        idx = np.take(idx, np.arange(k), axis=d)
+        return TopkResult(self.gather(d, idx), Tensor._wrap(idx))
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
+        the sizes in a list. Differentiable views.
+
+        >>> import fastnn as fn
+        >>> [t.shape for t in fn.arange(5).split(2)], [t.shape for t in fn.arange(5).split([1, 4])]
+        ([(2,), (2,), (1,)], [(1,), (4,)])
+        """
+        d = _dim(dim, max(self.ndim, 1), "split")
+        n = self.shape[d]
+        s = split_size_or_sections
+        if isinstance(s, (tuple, list)):
+            sizes = [_checks.integer("split", "split_sizes", v, low=0) for v in s]
+            if sum(sizes) != n:
+                raise ValueError(f"split: split_sizes {list(sizes)} must sum to the size {n} of "
+                                 f"dimension {d}, got {sum(sizes)}.")
+        else:
+            s = _checks.integer("split", "split_size", s, low=0)
+            if s == 0 and n:
+                raise ValueError(f"split: split_size can only be 0 if dimension {d} is empty.")
+            sizes = [min(s, n - i) for i in range(0, n, s)] if s else [0]
+        out, at = [], 0
+        for size in sizes:
+            out.append(self[(slice(None),) * d + (slice(at, at + size),)])
+            at += size
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        """Up to ``chunks`` pieces of equal size ceil(n / chunks) along ``dim``.
+
+        >>> import fastnn as fn
+        >>> [t.shape for t in fn.zeros(2, 5).chunk(2, dim=1)]
+        [(2, 3), (2, 2)]
+        """
+        chunks = _checks.positive_int("chunk", "chunks", chunks)
+        n = self.shape[_dim(dim, max(self.ndim, 1), "chunk")]
+        return self.split(max(-(-n // chunks), 1) if n else 1, dim) if n else self.split([0], dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, each without that dimension.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2], [3, 4]]).unbind(1)
+        (tensor([1, 3]), tensor([2, 4]))
+        """
+        d = _dim(dim, max(self.ndim, 1), "unbind")
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
+    def narrow(self, dim, start, length):
+        """``length`` elements from ``start`` along ``dim`` (a view).
+
+        >>> import fastnn as fn
+        >>> fn.arange(6).narrow(0, 2, 3)
+        tensor([2, 3, 4])
+        """
+        d = _dim(dim, max(self.ndim, 1), "narrow")
+        n = self.shape[d]
+        start = _checks.integer("narrow", "start", start, low=-n) % max(n, 1)
+        length = _checks.integer("narrow", "length", length, low=0)
+        if start + length > n:
+            raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds the size {n} "
+                             f"of dimension {d}.")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def flip(self, *dims):
+        """The elements in reverse order along each of ``dims``.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[1, 2, 3]]).flip(1)
+        tensor([[3, 2, 1]])
+        """
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        index = [slice(None)] * self.ndim
+        for d in dims:
+            index[_dim(d, max(self.ndim, 1), "flip")] = slice(None, None, -1)
+        return self[tuple(index)]
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted along ``dims`` (the flattened tensor when None), wrapping round.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2, 3, 4]).roll(1)
+        tensor([4, 1, 2, 3])
+        """
+        if dims is None:
+            if isinstance(shifts, (tuple, list)):
+                raise ValueError("roll: with dims=None, shifts must be one int.")
+            n = self.data.size
+            return self.reshape(-1)[(np.arange(n) - int(shifts)) % max(n, 1)].reshape(self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length.")
+        out = self
+        for s, d in zip(shifts, dims):
+            d = _dim(d, max(self.ndim, 1), "roll")
+            n = self.shape[d]
+            out = out[(slice(None),) * d + ((np.arange(n) - int(s)) % max(n, 1),)]
+        return out
+
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along dimension i (torch's repeat, NumPy's
+        tile; more sizes than dims add leading dims).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1, 2]).repeat(2, 2)
+        tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+        """
+        reps = _size(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: number of repeat dims ({len(reps)}) can not be smaller "
+                             f"than the number of dimensions of the tensor ({self.ndim}).")
+        return ops.Repeat.apply(self, reps=reps)
+
+    def isnan(self):
+        """Bool tensor: where the element is NaN.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, float("nan")]).isnan()
+        tensor([False,  True])
+        """
+        return Tensor._wrap(np.isnan(self.data) if _checks.is_float(self.data.dtype) else
+                            np.zeros(self.shape, bool))
+
+    def isinf(self):
+        """Bool tensor: where the element is ±inf.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, float("-inf")]).isinf()
+        tensor([False,  True])
+        """
+        return Tensor._wrap(np.isinf(self.data) if _checks.is_float(self.data.dtype) else
+                            np.zeros(self.shape, bool))
+
+    def isfinite(self):
+        """Bool tensor: where the element is neither NaN nor ±inf.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([1.0, float("nan")]).isfinite()
+        tensor([ True, False])
+        """
+        return Tensor._wrap(np.isfinite(self.data) if _checks.is_float(self.data.dtype) else
+                            np.ones(self.shape, bool))
+
+    def is_floating_point(self):
+        """Whether the dtype is a floating point one.
+
+        >>> import fastnn as fn
+        >>> fn.zeros(1).is_floating_point(), fn.tensor([1]).is_floating_point()
+        (True, False)
+        """
+        return _checks.is_float(self.data.dtype)
+
+    def nonzero(self, as_tuple=False):
+        """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor
+        per dimension with ``as_tuple=True``.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[0, 1], [2, 0]]).nonzero()
+        tensor([[0, 1],
+                [1, 0]])
+        """
+        idx = np.nonzero(np.atleast_1d(self.data))
+        if as_tuple:
+            return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
+        return Tensor._wrap(np.stack(idx, axis=-1).astype(np.int64).reshape(-1, max(self.ndim, 1))
+                            if self.ndim else np.stack(idx, -1).astype(np.int64).reshape(-1, 0))
+
+    def count_nonzero(self, dim=None):
+        """Number of non-zero elements (along ``dim``), int64.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([[0, 1], [2, 3]]).count_nonzero(dim=1)
+        tensor([1, 2])
+        """
+        d = _dim_arg(dim, None, self.ndim, "count_nonzero")
+        return Tensor._wrap(np.asarray(np.count_nonzero(self.data, axis=d), np.int64))
 
     # --- shape ------------------------------------------------------------------------------
     def reshape(self, *shape):

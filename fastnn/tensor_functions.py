@@ -15,7 +15,11 @@ __all__ = ["cat", "concat", "concatenate", "stack", "flatten", "where", "maximum
            "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean", "std", "var", "exp",
            "log", "sqrt", "abs", "clamp", "clip", "matmul", "mm", "transpose", "permute",
            "reshape", "squeeze", "unsqueeze", "equal", "allclose", "sigmoid", "tanh", "relu",
-           "softmax", "log_softmax", "t", "sin", "cos"]
+           "softmax", "log_softmax", "t", "sin", "cos", "prod", "cumsum", "norm", "logsumexp",
+           "gather", "index_select", "sort", "argsort", "topk", "split", "chunk", "unbind",
+           "narrow", "flip", "roll", "isnan", "isinf", "isfinite", "is_floating_point",
+           "nonzero", "count_nonzero", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "dot", "add",
+           "sub", "mul", "div", "remainder", "floor_divide"]
 
 
 def _tensors(tensors, where):
@@ -120,6 +124,42 @@ _EXAMPLES = {
     "relu": ("fn.relu(fn.tensor([-1.0, 1.0]))", "tensor([0., 1.])"),
     "softmax": ("fn.softmax(fn.tensor([[0.0, 0.0]]), dim=1)", "tensor([[0.5, 0.5]])"),
     "log_softmax": ("fn.log_softmax(fn.tensor([[0.0, 0.0]]), dim=1).exp()", "tensor([[0.5, 0.5]])"),
+    "prod": ("fn.prod(fn.tensor([2.0, 3.0]))", "tensor(6.)"),
+    "cumsum": ("fn.cumsum(fn.tensor([1, 2, 3]), dim=0)", "tensor([1, 3, 6])"),
+    "norm": ("fn.norm(fn.tensor([3.0, 4.0]))", "tensor(5.)"),
+    "logsumexp": ("fn.logsumexp(fn.tensor([0.0, 0.0]), dim=0)", "tensor(0.6931472)"),
+    "gather": ("fn.gather(fn.tensor([[1, 2], [3, 4]]), 1, fn.tensor([[1], [0]]))",
+               "tensor([[2],\n            [3]])"),
+    "index_select": ("fn.index_select(fn.tensor([5, 6, 7]), 0, fn.tensor([2, 0]))", "tensor([7, 5])"),
+    "sort": ("fn.sort(fn.tensor([2, 1])).values", "tensor([1, 2])"),
+    "argsort": ("fn.argsort(fn.tensor([2, 1]))", "tensor([1, 0])"),
+    "topk": ("fn.topk(fn.tensor([1.0, 3.0, 2.0]), 2).indices", "tensor([1, 2])"),
+    "split": ("[t.shape for t in fn.split(fn.zeros(5), 2)]", "[(2,), (2,), (1,)]"),
+    "chunk": ("[t.shape for t in fn.chunk(fn.zeros(4), 2)]", "[(2,), (2,)]"),
+    "unbind": ("fn.unbind(fn.tensor([[1, 2], [3, 4]]))", "(tensor([1, 2]), tensor([3, 4]))"),
+    "narrow": ("fn.narrow(fn.arange(5), 0, 1, 2)", "tensor([1, 2])"),
+    "flip": ("fn.flip(fn.tensor([1, 2, 3]), [0])", "tensor([3, 2, 1])"),
+    "roll": ("fn.roll(fn.tensor([1, 2, 3]), 1, 0)", "tensor([3, 1, 2])"),
+    "isnan": ("fn.isnan(fn.tensor([0.0, float('nan')]))", "tensor([False,  True])"),
+    "isinf": ("fn.isinf(fn.tensor([0.0, float('inf')]))", "tensor([False,  True])"),
+    "isfinite": ("fn.isfinite(fn.tensor([0.0, float('inf')]))", "tensor([ True, False])"),
+    "is_floating_point": ("fn.is_floating_point(fn.zeros(1))", "True"),
+    "nonzero": ("fn.nonzero(fn.tensor([0, 3, 0, 4]))", "tensor([[1],\n            [3]])"),
+    "count_nonzero": ("fn.count_nonzero(fn.tensor([0, 3, 0, 4]))", "tensor(2)"),
+    "eq": ("fn.eq(fn.tensor([1, 2]), fn.tensor([1, 0]))", "tensor([ True, False])"),
+    "ne": ("fn.ne(fn.tensor([1, 2]), fn.tensor([1, 0]))", "tensor([False,  True])"),
+    "lt": ("fn.lt(fn.tensor([1, 2]), 2)", "tensor([ True, False])"),
+    "le": ("fn.le(fn.tensor([1, 2]), 2)", "tensor([ True,  True])"),
+    "gt": ("fn.gt(fn.tensor([1, 2]), 1)", "tensor([False,  True])"),
+    "ge": ("fn.ge(fn.tensor([1, 2]), 2)", "tensor([False,  True])"),
+    "bmm": ("fn.bmm(fn.ones(2, 1, 3), fn.ones(2, 3, 4)).shape", "(2, 1, 4)"),
+    "dot": ("fn.dot(fn.tensor([1.0, 2.0]), fn.tensor([3.0, 4.0]))", "tensor(11.)"),
+    "add": ("fn.add(fn.tensor([1.0]), fn.tensor([2.0]), alpha=2)", "tensor([5.])"),
+    "sub": ("fn.sub(fn.tensor([1.0]), 1.0)", "tensor([0.])"),
+    "mul": ("fn.mul(fn.tensor([2.0]), 3.0)", "tensor([6.])"),
+    "div": ("fn.div(fn.tensor([3.0]), 2.0)", "tensor([1.5])"),
+    "remainder": ("fn.remainder(fn.tensor([-1.0, 5.0]), 3)", "tensor([2., 2.])"),
+    "floor_divide": ("fn.floor_divide(fn.tensor([7, -7]), 2)", "tensor([ 3, -4])"),
 }
 
 
@@ -148,6 +188,41 @@ log = _method("log")
 sqrt = _method("sqrt")
 sin = _method("sin")
 cos = _method("cos")
+prod = _method("prod")
+cumsum = _method("cumsum")
+norm = _method("norm")
+logsumexp = _method("logsumexp")
+gather = _method("gather")
+index_select = _method("index_select")
+sort = _method("sort")
+argsort = _method("argsort")
+topk = _method("topk")
+split = _method("split")
+chunk = _method("chunk")
+unbind = _method("unbind")
+narrow = _method("narrow")
+flip = _method("flip")
+roll = _method("roll")
+isnan = _method("isnan")
+isinf = _method("isinf")
+isfinite = _method("isfinite")
+is_floating_point = _method("is_floating_point")
+nonzero = _method("nonzero")
+count_nonzero = _method("count_nonzero")
+eq = _method("eq")
+ne = _method("ne")
+lt = _method("lt")
+le = _method("le")
+gt = _method("gt")
+ge = _method("ge")
+bmm = _method("bmm")
+dot = _method("dot")
+add = _method("add")
+sub = _method("sub")
+mul = _method("mul")
+div = _method("div")
+remainder = _method("remainder")
+floor_divide = _method("floor_divide")
 abs = _method("abs")
 clamp = clip = _method("clamp")
 matmul = _method("matmul")

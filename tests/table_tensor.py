@@ -180,3 +180,136 @@ ERRORS += [
     ErrorCase("one_hot_label_too_big", lambda: __import__("fastnn.functional").functional.one_hot(
         np.array([3]), num_classes=3), ValueError, r"smaller than num_classes \(3\), got 3"),
 ]
+
+
+def _ties(shape):
+    """Values on a coarse grid (ties along every row) to pin down which of equal
+    elements sort/topk pick: the first, as a stable sort."""
+    def make(rng, dtype):
+        return (rng.integers(-3, 4, shape) * 0.5).astype(dtype),
+    return make
+
+
+def _with_zeros(shape):
+    """Normal values with a zero and, in one row, two zeros (prod's gradient there is
+    the product of the others, or 0)."""
+    def make(rng, dtype):
+        a = rng.standard_normal(shape)
+        a[0, 1] = 0.0
+        a[1, 0] = a[1, 2] = 0.0
+        return a.astype(dtype),
+    return make
+
+
+def _np_topk(a, k, axis=-1, largest=True):
+    order = np.argsort(-a if largest else a, axis=axis, kind="stable")
+    return np.take_along_axis(a, np.take(order, np.arange(k), axis=axis), axis=axis)
+
+
+def _np_norm(a, p, axis=None):
+    if p == np.inf:
+        return np.abs(a).max(axis=axis)
+    return (np.abs(a) ** p).sum(axis=axis) ** (1.0 / p)
+
+
+_GIDX = np.array([[0, 3, 3], [2, 1, 0]])
+_ROLL = np.array([2, 0, 1])
+
+# reductions, sorting, splitting and indexing of torch's tensor surface
+OPS += [
+    Op("prod_all", lambda a: a.prod(), np.prod, randn((2, 3)), torch=lambda a: a.prod()),
+    Op("prod_dim_zeros", lambda a: a.prod(1), lambda a: a.prod(axis=1), _with_zeros((3, 4)),
+       torch=lambda a: a.prod(1)),
+    Op("prod_dim_keepdim", lambda a: fn.prod(a, 0, keepdim=True),
+       lambda a: a.prod(axis=0, keepdims=True), randn((3, 2, 2)),
+       torch=lambda a: a.prod(0, keepdim=True)),
+    Op("cumsum_dim1", lambda a: a.cumsum(1), lambda a: np.cumsum(a, 1), randn((3, 4)),
+       torch=lambda a: a.cumsum(1)),
+    Op("cumsum_fn_last", lambda a: fn.cumsum(a, dim=-1), lambda a: np.cumsum(a, -1),
+       randn((2, 3, 4)), torch=lambda a: a.cumsum(-1)),
+    Op("norm_fro", lambda a: a.norm(), lambda a: np.sqrt((a * a).sum()), randn((3, 4)),
+       torch=lambda a: a.norm()),
+    Op("norm_p1_dim", lambda a: a.norm(1, dim=1), lambda a: _np_norm(a, 1, 1), randn((3, 4)),
+       torch=lambda a: a.norm(1, dim=1)),
+    Op("norm_p3_dims_keepdim", lambda a: a.norm(3, dim=(0, 2), keepdim=True),
+       lambda a: _np_norm(a, 3, (0, 2))[None, :, None], randn((2, 3, 4)),
+       torch=lambda a: a.norm(3, dim=(0, 2), keepdim=True)),
+    Op("norm_inf", lambda a: fn.norm(a, float("inf"), dim=0), lambda a: _np_norm(a, np.inf, 0),
+       distinct((3, 4)), torch=lambda a: a.norm(float("inf"), dim=0)),
+    Op("logsumexp_dim", lambda a: a.logsumexp(1),
+       lambda a: np.log(np.exp(a).sum(axis=1)), randn((3, 4)), torch=lambda a: a.logsumexp(1)),
+    Op("logsumexp_large_keepdim", lambda a: fn.logsumexp(a * 100.0, dim=(0, 1), keepdim=True),
+       lambda a: (lambda m: m + np.log(np.exp(a * 100.0 - m).sum()))(a.max() * 100.0).reshape(1, 1),
+       randn((2, 3)), torch=lambda a: (a * 100.0).logsumexp((0, 1), keepdim=True),
+       rtol=1e-4, atol=1e-4),
+    Op("gather_dim1", lambda a: a.gather(1, fn.tensor(_GIDX)),
+       lambda a: np.take_along_axis(a[:2], _GIDX, 1), randn((3, 4)),
+       torch=lambda a: a.gather(1, __import__("torch").from_numpy(_GIDX))),
+    Op("index_select_repeated", lambda a: a.index_select(0, fn.tensor([2, 0, 2])),
+       lambda a: a[[2, 0, 2]], randn((3, 4)),
+       torch=lambda a: a.index_select(0, __import__("torch").tensor([2, 0, 2]))),
+    Op("sort_values", lambda a: a.sort(dim=1).values, lambda a: np.sort(a, 1), distinct((3, 4)),
+       torch=lambda a: a.sort(dim=1).values),
+    Op("sort_descending_ties", lambda a: fn.sort(a, 0, descending=True, stable=True).values,
+       lambda a: -np.sort(-a, 0), _ties((5, 3)),
+       torch=lambda a: a.sort(dim=0, descending=True, stable=True).values, gradcheck=False,
+       why="equal elements: a finite difference reorders them (no derivative there)"),
+    Op("sort_descending", lambda a: fn.sort(a, 0, descending=True).values,
+       lambda a: -np.sort(-a, 0), distinct((5, 3)),
+       torch=lambda a: a.sort(dim=0, descending=True).values),
+    Op("topk_values", lambda a: a.topk(2).values, lambda a: _np_topk(a, 2), distinct((3, 5)),
+       torch=lambda a: a.topk(2).values),
+    Op("topk_smallest_dim0", lambda a: fn.topk(a, 2, dim=0, largest=False).values,
+       lambda a: _np_topk(a, 2, 0, False), distinct((4, 3)),
+       torch=lambda a: a.topk(2, dim=0, largest=False).values),
+    Op("split_and_cat", lambda a: fn.cat([p * (i + 1) for i, p in enumerate(a.split(2, 1))], 1),
+       lambda a: np.concatenate([a[:, :2], 2 * a[:, 2:4], 3 * a[:, 4:]], 1), randn((2, 5)),
+       torch=lambda a: __import__("torch").cat([p * (i + 1) for i, p in enumerate(a.split(2, 1))], 1)),
+    Op("chunk_sizes", lambda a: fn.stack([c.sum() for c in a.chunk(3, 0)]),
+       lambda a: np.array([a[:2].sum(), a[2:4].sum(), a[4:].sum()]), randn((5, 2)),
+       torch=lambda a: __import__("torch").stack([c.sum() for c in a.chunk(3, 0)])),
+    Op("unbind_weighted", lambda a: fn.stack([r * (i + 1) for i, r in enumerate(a.unbind(1))]),
+       lambda a: np.stack([a[:, i] * (i + 1) for i in range(a.shape[1])]), randn((2, 3)),
+       torch=lambda a: __import__("torch").stack([r * (i + 1) for i, r in enumerate(a.unbind(1))])),
+    Op("narrow", lambda a: a.narrow(1, 1, 2), lambda a: a[:, 1:3], randn((2, 4)),
+       torch=lambda a: a.narrow(1, 1, 2)),
+    Op("flip_two_dims", lambda a: a.flip(0, 2), lambda a: a[::-1, :, ::-1], randn((2, 3, 4)),
+       torch=lambda a: a.flip(0, 2)),
+    Op("roll_dim", lambda a: a.roll(1, 1), lambda a: np.roll(a, 1, 1), randn((2, 3)),
+       torch=lambda a: a.roll(1, 1)),
+    Op("roll_flat", lambda a: a.roll(-2), lambda a: np.roll(a, -2), randn((2, 3)),
+       torch=lambda a: a.roll(-2)),
+    Op("repeat_new_dims", lambda a: a.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)),
+       randn((2, 3)), torch=lambda a: a.repeat(2, 1, 3)),
+    Op("remainder_float", lambda a: a % 0.7, lambda a: np.mod(a, 0.7), randn((3, 4)),
+       torch=lambda a: a % 0.7, rtol=1e-4, atol=1e-5),
+    Op("bmm", lambda a, b: a.bmm(b), lambda a, b: a @ b, randn((2, 3, 4), (2, 4, 2)),
+       grad=(0, 1), torch=lambda a, b: a.bmm(b)),
+    Op("dot", lambda a, b: fn.dot(a, b), np.dot, randn((5,), (5,)), grad=(0, 1),
+       torch=lambda a, b: a.dot(b)),
+    Op("add_alpha", lambda a, b: a.add(b, alpha=-0.5), lambda a, b: a - 0.5 * b,
+       randn((3, 4), (4,)), grad=(0, 1), torch=lambda a, b: a.add(b, alpha=-0.5)),
+]
+
+ERRORS += [
+    ErrorCase("gather_rank_mismatch", lambda: _t(2, 3).gather(1, fn.tensor([0, 1])), ValueError,
+              r"gather: index must have as many dimensions as input"),
+    ErrorCase("gather_out_of_range", lambda: _t(2, 3).gather(1, fn.tensor([[3]])), IndexError,
+              r"gather: index out of range for dimension 1 of size 3"),
+    ErrorCase("gather_float_index", lambda: _t(2, 3).gather(1, _t(2, 1)), TypeError,
+              r"gather: index must be an int64 tensor, got dtype float32"),
+    ErrorCase("topk_k_too_large", lambda: _t(2, 3).topk(4), ValueError,
+              r"topk: k \(4\) is larger than the size 3 of dimension 1"),
+    ErrorCase("split_sizes_sum", lambda: _t(5).split([2, 2]), ValueError,
+              r"split: split_sizes \[2, 2\] must sum to the size 5 of dimension 0, got 4"),
+    ErrorCase("narrow_past_end", lambda: _t(5).narrow(0, 3, 3), ValueError,
+              r"narrow: start \(3\) \+ length \(3\) exceeds the size 5 of dimension 0"),
+    ErrorCase("repeat_too_few_sizes", lambda: _t(2, 3).repeat(2), ValueError,
+              r"repeat: number of repeat dims \(1\) can not be smaller than the number of "
+              r"dimensions of the tensor \(2\)"),
+    ErrorCase("norm_of_int_tensor", lambda: fn.tensor([3, 4]).norm(), TypeError,
+              r"norm\(\): expected a floating point tensor, got int64"),
+    ErrorCase("bmm_not_3d", lambda: _t(2, 3).bmm(_t(3, 2)), ValueError,
+              r"bmm: expected two 3-D tensors"),
+    ErrorCase("dot_not_1d", lambda: _t(2, 3).dot(_t(3)), ValueError, r"dot: expected two 1-D tensors"),
+]

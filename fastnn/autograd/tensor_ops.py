@@ -12,7 +12,7 @@ from .function import Function
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Sum", "Mean", "Max",
            "Reshape", "Transpose", "GetItem", "Exp", "Log", "Sqrt", "Abs", "Clip", "Min",
            "ArgReduce", "Maximum", "Minimum", "Cast", "Clone", "Expand", "Cat", "Stack", "Where",
-           "Sin", "Cos"]
+           "Sin", "Cos", "Gather", "Prod", "CumSum", "Norm", "Repeat"]
 
 
 def _shape(x):
@@ -490,3 +490,151 @@ class Cos(Function):
     def backward(ctx, g):
         a, = ctx.saved_tensors
         return -g * np.sin(a)
+
+
+def _along(index, dim):
+    """The full index tuple picking ``index`` (an int array) along ``dim``: every other
+    dimension runs over index's own extent, as torch's gather/scatter."""
+    grid = list(np.ogrid[tuple(slice(0, n) for n in index.shape)])
+    grid[dim] = index
+    return tuple(grid)
+
+
+class Gather(Function):
+    """out[i][j][k] = a[i][index[i][j][k]][k] for dim 1 (torch's gather); the gradient
+    is scattered back and repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, a, index=None, dim=0):
+        where = _along(index, dim)
+        ctx.shape, ctx.where = a.shape, where
+        return np.asarray(a[where])
+
+    @staticmethod
+    def backward(ctx, g):
+        out = np.zeros(ctx.shape, np.asarray(g).dtype)
+        np.add.at(out, ctx.where, g)
+        return out
+
+
+class Prod(Function):
+    """Product over ``axis`` (all when None); integer and bool products are int64, as
+    torch's. The gradient is the product of the other elements (exclusive cumulative
+    products from both sides, so zeros need no division)."""
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdims=False):
+        if a.dtype.kind in "biu":
+            return np.asarray(np.prod(a, axis=axis, keepdims=keepdims, dtype=np.int64))
+        ctx.save_for_backward(a)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.asarray(np.prod(a, axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        if ctx.axis is None:
+            flat = a.reshape(-1)
+            return (_others(flat, 0) * np.asarray(g)).reshape(a.shape)
+        g = _expand_back(np.asarray(g), a.shape, ctx.axis, ctx.keepdims)
+        return _others(a, ctx.axis) * g
+
+
+def _others(a, axis):
+    """Product of all elements along ``axis`` except each one itself."""
+    a = np.moveaxis(a, axis, -1)
+    ones = np.ones(a.shape[:-1] + (1,), a.dtype)
+    left = np.cumprod(np.concatenate([ones, a[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, a[..., :0:-1]], -1), -1)[..., ::-1]
+    return np.moveaxis(left * right, -1, axis)
+
+
+class CumSum(Function):
+    """Running sum along ``dim``; integer and bool inputs give int64, as torch's."""
+
+    @staticmethod
+    def forward(ctx, a, dim=0):
+        ctx.dim = dim
+        if a.ndim == 0:
+            return np.array(a, np.int64 if a.dtype.kind in "biu" else a.dtype)
+        if a.dtype.kind in "biu":
+            return np.cumsum(a, axis=dim, dtype=np.int64)
+        return np.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = np.asarray(g)
+        if g.ndim == 0:
+            return np.array(g)
+        d = ctx.dim
+        return np.flip(np.cumsum(np.flip(g, d), axis=d), d)
+
+
+class Norm(Function):
+    """Vector p-norm over ``axis`` (all when None): (Σ|x|^p)^(1/p), max|x| for p=inf,
+    min|x| for p=-inf, the count of non-zeros for p=0. At a zero norm the gradient is
+    0 (torch's subgradient), never NaN."""
+
+    @staticmethod
+    def forward(ctx, a, p=2.0, axis=None, keepdims=False):
+        x = np.abs(a)
+        if p == np.inf:
+            y = np.max(x, axis=axis, keepdims=True)
+        elif p == -np.inf:
+            y = np.min(x, axis=axis, keepdims=True)
+        elif p == 0:
+            y = np.sum(x != 0, axis=axis, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            y = np.sum(x, axis=axis, keepdims=True)
+        elif p == 2:
+            y = np.sqrt(np.sum(a * a, axis=axis, keepdims=True))
+        else:
+            y = np.sum(x ** p, axis=axis, keepdims=True) ** (1.0 / p)
+        y = np.asarray(y, a.dtype)
+        ctx.save_for_backward(a, y)
+        ctx.p, ctx.axis, ctx.keepdims = p, axis, keepdims
+        if keepdims:
+            return y
+        return np.asarray(y.reshape(()) if axis is None else np.squeeze(y, axis))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        p = ctx.p
+        g = np.asarray(g)
+        g = g.reshape((1,) * a.ndim) if ctx.axis is None and not ctx.keepdims else \
+            _expand_back(g, a.shape, ctx.axis, ctx.keepdims)
+        if p == 0:
+            return np.zeros(a.shape, a.dtype)
+        if p in (np.inf, -np.inf):
+            hit = np.abs(a) == y
+            share = hit / np.maximum(np.sum(hit, axis=ctx.axis, keepdims=True), 1)
+            return np.sign(a) * share * g
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 1:
+                return np.sign(a) * g
+            if p == 2:
+                d = a / y
+            else:
+                d = np.sign(a) * np.abs(a) ** (p - 1) / y ** (p - 1)
+        return np.where(y == 0, 0, d) * g
+
+
+class Repeat(Function):
+    """torch's repeat: the tensor tiled ``reps`` times along each dimension (leading
+    new dimensions when ``reps`` is longer than the rank); the gradient sums the tiles."""
+
+    @staticmethod
+    def forward(ctx, a, reps=()):
+        ctx.orig = a.shape
+        a = a.reshape((1,) * (len(reps) - a.ndim) + a.shape)
+        ctx.shape, ctx.reps = a.shape, reps
+        return np.tile(a, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        inter = []
+        for r, s in zip(ctx.reps, ctx.shape):
+            inter += [r, s]
+        g = np.asarray(g).reshape(inter)
+        return g.sum(axis=tuple(range(0, 2 * len(ctx.reps), 2))).reshape(ctx.orig)
