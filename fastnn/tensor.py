@@ -589,6 +589,51 @@ class Tensor:
         self.data[...] = _raw(src)
         return self
 
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill in place with draws from U(a, b) (fastnn's default generator unless
+        ``generator`` is given).
+
+        >>> import fastnn as fn
+        >>> w = fn.zeros(1000).uniform_(-0.1, 0.1); bool((w.abs() <= 0.1).all())
+        True
+        """
+        from .random import resolve
+        self._check_inplace(None, "uniform_")
+        self._check_float("uniform_")
+        self.data[...] = resolve(generator).numpy.uniform(a, b, self.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill in place with draws from N(mean, std²).
+
+        >>> import fastnn as fn
+        >>> w = fn.zeros(10000).normal_(0.0, 0.02); bool(abs(w.std().item() - 0.02) < 0.002)
+        True
+        """
+        from .random import resolve
+        self._check_inplace(None, "normal_")
+        self._check_float("normal_")
+        self.data[...] = resolve(generator).numpy.normal(mean, std, self.shape)
+        return self
+
+    def masked_fill_(self, mask, value):
+        """Set the elements where ``mask`` holds to ``value``, in place.
+
+        >>> import fastnn as fn
+        >>> x = fn.tensor([1.0, 2.0, 3.0]); x.masked_fill_(x > 1.5, 0.0)
+        tensor([1., 0., 0.])
+        """
+        self._check_inplace(value, "masked_fill_")
+        m = np.asarray(_raw(mask))
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill_: mask must be a bool tensor, got dtype {m.dtype}.")
+        np.copyto(self.data, np.asarray(_raw(value), self.data.dtype), where=m)
+        return self
+
+    def _check_float(self, name):
+        if not _checks.is_float(self.data.dtype):
+            raise TypeError(f"{name}: expected a floating point tensor, got {self.data.dtype}.")
+
     def clamp_(self, min=None, max=None):
         """Clip to [min, max] in place (``clip_`` too).
 
@@ -1539,6 +1584,92 @@ class Tensor:
         tensor([1.])
         """
         return ops.Cos.apply(self)
+
+    def log1p(self):
+        """log(1 + x), accurate near 0.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).log1p()
+        tensor([0.])
+        """
+        return ops.Log1p.apply(self)
+
+    def expm1(self):
+        """exp(x) - 1, accurate near 0.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.0]).expm1()
+        tensor([0.])
+        """
+        return ops.Expm1.apply(self)
+
+    def rsqrt(self):
+        """1 / sqrt(x).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([4.0]).rsqrt()
+        tensor([0.5])
+        """
+        return 1.0 / self.sqrt()
+
+    def reciprocal(self):
+        """1 / x.
+
+        >>> import fastnn as fn
+        >>> fn.tensor([4.0]).reciprocal()
+        tensor([0.25])
+        """
+        return 1.0 / self
+
+    def _piecewise(self, ufunc):
+        if not _checks.is_float(self.data.dtype):
+            return Tensor._wrap(np.asarray(ufunc(self.data)).astype(self.data.dtype))
+        return ops.Piecewise.apply(self, ufunc=ufunc)
+
+    def sign(self):
+        """-1, 0 or 1 by the sign (zero gradient).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-2.0, 0.0, 3.0]).sign()
+        tensor([-1.,  0.,  1.])
+        """
+        return self._piecewise(np.sign)
+
+    def floor(self):
+        """Round down (zero gradient).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-1.5, 1.5]).floor()
+        tensor([-2.,  1.])
+        """
+        return self._piecewise(np.floor)
+
+    def ceil(self):
+        """Round up (zero gradient).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-1.5, 1.5]).ceil()
+        tensor([-1.,  2.])
+        """
+        return self._piecewise(np.ceil)
+
+    def round(self):
+        """Round half to even, as torch (zero gradient).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([0.5, 1.5, 2.4]).round()
+        tensor([0., 2., 2.])
+        """
+        return self._piecewise(np.rint)
+
+    def trunc(self):
+        """Round toward zero (zero gradient).
+
+        >>> import fastnn as fn
+        >>> fn.tensor([-1.7, 1.7]).trunc()
+        tensor([-1.,  1.])
+        """
+        return self._piecewise(np.trunc)
 
     def square(self):
         """Elementwise square.

@@ -19,7 +19,8 @@ __all__ = ["cat", "concat", "concatenate", "stack", "flatten", "where", "maximum
            "gather", "index_select", "sort", "argsort", "topk", "split", "chunk", "unbind",
            "narrow", "flip", "roll", "isnan", "isinf", "isfinite", "is_floating_point",
            "nonzero", "count_nonzero", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "dot", "add",
-           "sub", "mul", "div", "remainder", "floor_divide"]
+           "sub", "mul", "div", "remainder", "floor_divide", "log1p", "expm1", "rsqrt",
+           "reciprocal", "sign", "floor", "ceil", "round", "trunc"]
 
 
 def _tensors(tensors, where):
@@ -160,6 +161,15 @@ _EXAMPLES = {
     "div": ("fn.div(fn.tensor([3.0]), 2.0)", "tensor([1.5])"),
     "remainder": ("fn.remainder(fn.tensor([-1.0, 5.0]), 3)", "tensor([2., 2.])"),
     "floor_divide": ("fn.floor_divide(fn.tensor([7, -7]), 2)", "tensor([ 3, -4])"),
+    "log1p": ("fn.log1p(fn.tensor([0.0]))", "tensor([0.])"),
+    "expm1": ("fn.expm1(fn.tensor([0.0]))", "tensor([0.])"),
+    "rsqrt": ("fn.rsqrt(fn.tensor([4.0]))", "tensor([0.5])"),
+    "reciprocal": ("fn.reciprocal(fn.tensor([4.0]))", "tensor([0.25])"),
+    "sign": ("fn.sign(fn.tensor([-2.0, 3.0]))", "tensor([-1.,  1.])"),
+    "floor": ("fn.floor(fn.tensor([1.5]))", "tensor([1.])"),
+    "ceil": ("fn.ceil(fn.tensor([1.5]))", "tensor([2.])"),
+    "round": ("fn.round(fn.tensor([2.5]))", "tensor([2.])"),
+    "trunc": ("fn.trunc(fn.tensor([-1.5]))", "tensor([-1.])"),
 }
 
 
@@ -223,6 +233,15 @@ mul = _method("mul")
 div = _method("div")
 remainder = _method("remainder")
 floor_divide = _method("floor_divide")
+log1p = _method("log1p")
+expm1 = _method("expm1")
+rsqrt = _method("rsqrt")
+reciprocal = _method("reciprocal")
+sign = _method("sign")
+floor = _method("floor")
+ceil = _method("ceil")
+round = _method("round")
+trunc = _method("trunc")
 abs = _method("abs")
 clamp = clip = _method("clamp")
 matmul = _method("matmul")

@@ -313,3 +313,38 @@ ERRORS += [
               r"bmm: expected two 3-D tensors"),
     ErrorCase("dot_not_1d", lambda: _t(2, 3).dot(_t(3)), ValueError, r"dot: expected two 1-D tensors"),
 ]
+
+
+def _off_grid(shape):
+    """Values at least 0.1 from an integer (and from 0): the piecewise-constant maps
+    are flat there, so finite differences see their zero gradient."""
+    def make(rng, dtype):
+        a = rng.integers(-3, 4, shape) + rng.uniform(0.1, 0.4, shape) * np.where(
+            rng.random(shape) < 0.5, -1, 1)
+        return a.astype(dtype),
+    return make
+
+
+OPS += [
+    Op("log1p_small", lambda a: a.log1p(), np.log1p, randn((3, 4), low=-0.5, high=1.0),
+       torch=lambda a: a.log1p()),
+    Op("expm1", lambda a: fn.expm1(a), np.expm1, randn((3, 4)), torch=lambda a: a.expm1()),
+    Op("rsqrt", lambda a: a.rsqrt(), lambda a: 1 / np.sqrt(a), randn((3, 4), low=0.5, high=2.0),
+       torch=lambda a: a.rsqrt()),
+    Op("reciprocal", lambda a: fn.reciprocal(a), lambda a: 1 / a,
+       randn((3, 4), low=0.5, high=2.0), torch=lambda a: a.reciprocal()),
+    Op("sign_times_x", lambda a: a.sign() * a, lambda a: np.sign(a) * a, _off_grid((3, 4)),
+       torch=lambda a: a.sign() * a),
+    Op("floor_plus_x", lambda a: a.floor() + a, lambda a: np.floor(a) + a, _off_grid((3, 4)),
+       torch=lambda a: a.floor() + a),
+    Op("ceil", lambda a: fn.ceil(a), np.ceil, _off_grid((3, 4)), torch=lambda a: a.ceil()),
+    Op("round_half_even", lambda a: a.round(), np.rint, _off_grid((3, 4)),
+       torch=lambda a: a.round()),
+    Op("trunc", lambda a: a.trunc(), np.trunc, _off_grid((3, 4)), torch=lambda a: a.trunc()),
+]
+ERRORS += [
+    ErrorCase("normal__int_tensor", lambda: fn.tensor([1, 2]).normal_(), TypeError,
+              r"normal_: expected a floating point tensor, got int64"),
+    ErrorCase("masked_fill__int_mask", lambda: _t(2).masked_fill_(fn.tensor([1, 0]), 0.0),
+              TypeError, r"masked_fill_: mask must be a bool tensor, got dtype int64"),
+]

@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 import fastnn as torch
 import fastnn.nn as nn
-import fastnn.functional as F
+import fastnn.nn.functional as F
 import fastnn.optim as optim
 from fastnn.optim.lr_scheduler import StepLR
 from fastnn.data import DataLoader, TensorDataset

@@ -12,7 +12,8 @@ from .function import Function
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Neg", "MatMul", "Sum", "Mean", "Max",
            "Reshape", "Transpose", "GetItem", "Exp", "Log", "Sqrt", "Abs", "Clip", "Min",
            "ArgReduce", "Maximum", "Minimum", "Cast", "Clone", "Expand", "Cat", "Stack", "Where",
-           "Sin", "Cos", "Gather", "Prod", "CumSum", "Norm", "Repeat"]
+           "Sin", "Cos", "Gather", "Prod", "CumSum", "Norm", "Repeat",
+           "Log1p", "Expm1", "Piecewise"]
 
 
 def _shape(x):
@@ -638,3 +639,45 @@ class Repeat(Function):
             inter += [r, s]
         g = np.asarray(g).reshape(inter)
         return g.sum(axis=tuple(range(0, 2 * len(ctx.reps), 2))).reshape(ctx.orig)
+
+
+class Log1p(Function):
+    """log(1 + x), accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (1 + a)
+
+
+class Expm1(Function):
+    """exp(x) - 1, accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = np.expm1(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Piecewise(Function):
+    """A piecewise-constant map (sign, floor, ceil, round, trunc): zero gradient, as torch."""
+
+    @staticmethod
+    def forward(ctx, a, ufunc=None):
+        ctx.shape, ctx.dtype = a.shape, a.dtype
+        return np.asarray(ufunc(a))
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.zeros(ctx.shape, ctx.dtype)

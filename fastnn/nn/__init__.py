@@ -10,3 +10,9 @@ from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv
                    MaxPool2d)
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
 from .sparse import Embedding                                   # noqa: F401
+
+# torch scripts import the functional interface as torch.nn.functional: the same module
+# (fastnn.functional) answers to fastnn.nn.functional, so only the package name changes
+import sys as _sys                                              # noqa: E402
+from .. import functional                                       # noqa: E402,F401
+_sys.modules[__name__ + ".functional"] = functional
