@@ -864,16 +864,27 @@ class Tensor:
         return ops.Mean.apply(t, axis=_dim_arg(dim, axis, self.ndim, "mean"),
                               keepdims=_keep(keepdim, keepdims))
 
-    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
-        """Variance with Bessel's correction by default (``correction=1``), as torch.
+        """Variance with Bessel's correction by default (``correction=1``), as torch,
+        including its positional forms: ``var(dim, unbiased, keepdim)`` and
+        ``var(unbiased)`` (so ``x.var(1, False)`` is the biased variance along dim 1).
 
         >>> import fastnn as fn
-        >>> fn.tensor([1.0, 2.0, 3.0]).var(), fn.tensor([1.0, 2.0, 3.0]).var(correction=0)
-        (tensor(1.), tensor(0.6666667))
+        >>> x = fn.tensor([[1.0, 2.0, 3.0]])
+        >>> x.var(), x.var(correction=0), x.var(1, False), x.var(1, keepdim=True).shape
+        (tensor(1.), tensor(0.6666667), tensor([0.6666667]), (1, 1))
         """
+        if isinstance(dim, (bool, np.bool_)):          # torch's var(unbiased) overload
+            dim, unbiased = None, bool(dim)
         if unbiased is not None:
+            if correction is not None:
+                raise TypeError("var(): pass either unbiased= or correction=, not both.")
+            if not isinstance(unbiased, (bool, np.bool_)):
+                raise TypeError(f"var(): unbiased must be a bool, got {type(unbiased).__name__} "
+                                f"{unbiased!r} (the positional order is dim, unbiased, keepdim).")
             correction = 1 if unbiased else 0
+        correction = 1 if correction is None else _checks.real("var", "correction", correction)
         d = _dim_arg(dim, axis, self.ndim, "var")
         k = _keep(keepdim, keepdims)
         if not _checks.is_float(self.data.dtype):
@@ -884,15 +895,15 @@ class Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):   # n <= correction: NaN, as torch
             return (dev * dev).sum(d, keepdim=k) / max(n - correction, 0)
 
-    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
-        """Standard deviation (the square root of ``var``).
+        """Standard deviation (the square root of ``var``, with the same arguments).
 
         >>> import fastnn as fn
-        >>> fn.tensor([1.0, 3.0]).std()
-        tensor(1.4142135)
+        >>> fn.tensor([1.0, 3.0]).std(), fn.tensor([[1.0, 3.0]]).std(1, False)
+        (tensor(1.4142135), tensor([1.]))
         """
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
                         keepdims=keepdims).sqrt()
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):

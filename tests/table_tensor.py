@@ -348,3 +348,38 @@ ERRORS += [
     ErrorCase("masked_fill__int_mask", lambda: _t(2).masked_fill_(fn.tensor([1, 0]), 0.0),
               TypeError, r"masked_fill_: mask must be a bool tensor, got dtype int64"),
 ]
+
+
+def _np_cos(a, b, dim):
+    a, b = np.broadcast_arrays(a, b)
+    na = np.maximum(np.sqrt((a * a).sum(dim, keepdims=True)), 1e-8)
+    nb = np.maximum(np.sqrt((b * b).sum(dim, keepdims=True)), 1e-8)
+    return ((a / na) * (b / nb)).sum(dim)
+
+
+import fastnn.functional as _F  # noqa: E402
+
+OPS += [
+    # torch's positional overload var(dim, unbiased, keepdim): x.var(1, False) is biased
+    Op("var_positional_biased", lambda a: a.var(1, False), lambda a: a.var(axis=1),
+       randn((3, 4)), torch=lambda a: a.var(1, False)),
+    Op("std_positional_unbiased_keepdim", lambda a: fn.std(a, 0, True, True),
+       lambda a: a.std(axis=0, ddof=1, keepdims=True), randn((3, 4)),
+       torch=lambda a: a.std(0, True, True)),
+    Op("normalize_rows", lambda a: _F.normalize(a),
+       lambda a: a / np.sqrt((a * a).sum(1, keepdims=True)), randn((3, 4)),
+       torch=lambda a: __import__("torch").nn.functional.normalize(a)),
+    Op("normalize_p1_dim0", lambda a: _F.normalize(a, p=1, dim=0),
+       lambda a: a / np.abs(a).sum(0, keepdims=True), randn((3, 4)),
+       torch=lambda a: __import__("torch").nn.functional.normalize(a, p=1, dim=0)),
+    Op("cosine_similarity_broadcast", lambda a, b: _F.cosine_similarity(a, b),
+       lambda a, b: _np_cos(a, b, 1), randn((3, 4), (1, 4)), grad=(0, 1),
+       torch=lambda a, b: __import__("torch").nn.functional.cosine_similarity(a, b)),
+]
+ERRORS += [
+    ErrorCase("var_unbiased_not_bool", lambda: _t(2, 3).var(1, 2), TypeError,
+              r"var\(\): unbiased must be a bool, got int 2"),
+    ErrorCase("cosine_similarity_shapes", lambda: _F.cosine_similarity(_t(2, 3), _t(2, 4)),
+              ValueError, r"cosine_similarity: x1 of shape \(2, 3\) and x2 of shape \(2, 4\) "
+              r"cannot be broadcast together"),
+]
