@@ -126,3 +126,31 @@ ERRORS = [
     ErrorCase("adaptive_avg_pool2d_rank", lambda: F.adaptive_avg_pool2d(_x(4, 4), 2), ValueError,
               r"adaptive_avg_pool2d: expected 3-D \(C, H, W\) unbatched or 4-D"),
 ]
+
+
+def _np_pool1d(x, k, s, p, reduce, fill):
+    """Pooling windows of (N, C, L) by brute force (padding filled with ``fill``)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p)), constant_values=fill)
+    n = (xp.shape[-1] - k) // s + 1
+    return np.stack([reduce(xp[..., i * s:i * s + k], axis=-1) for i in range(n)], -1)
+
+
+def _distinct1d(shape):
+    def make(rng, dtype):
+        n = int(np.prod(shape))
+        return ((rng.permutation(n).reshape(shape) - n / 2) * 0.1).astype(dtype),
+    return make
+
+
+OPS += [
+    Op("max_pool1d_stride_pad", lambda x: F.max_pool1d(x, 3, 2, 1),
+       lambda x: _np_pool1d(x, 3, 2, 1, np.max, -np.inf), _distinct1d((2, 3, 9)),
+       torch=lambda x: _tf("max_pool1d")(x, 3, 2, 1)),
+    Op("avg_pool1d_pad", lambda x: F.avg_pool1d(x, 2, padding=1),
+       lambda x: _np_pool1d(x, 2, 2, 1, np.mean, 0.0), randn((2, 3, 7)),
+       torch=lambda x: _tf("avg_pool1d")(x, 2, padding=1)),
+]
+ERRORS += [
+    ErrorCase("max_pool1d_rank", lambda: F.max_pool1d(_x(1, 2, 3, 4), 2), ValueError,
+              r"max_pool1d: expected 2-D \(C, L\) unbatched or 3-D \(N, C, L\) batched input"),
+]

@@ -16,7 +16,7 @@ from ..autograd.conv import PadIndexed as _PadIndexed
 from ..tensor import Tensor
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "conv1d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool1d"]
+           "adaptive_avg_pool1d", "max_pool1d", "avg_pool1d"]
 
 
 def _float_input(x, where, ranks=(3, 4)):
@@ -441,3 +441,50 @@ def adaptive_avg_pool1d(input, output_size):
             raise ValueError(f"{where}: output_size must be an int, got {output_size!r}.")
         output_size = output_size[0]
     return back(adaptive_avg_pool2d(x.unsqueeze(-2), (1, output_size)).squeeze(-2))
+
+
+def _pool1d_input(input, where):
+    x, back = _checks.float_input(where, "input", input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{where}: expected 2-D (C, L) unbatched or 3-D (N, C, L) batched "
+                         f"input, got shape {x.shape}.")
+    return x, back
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L) input, as torch (max_pool2d with a height
+    of 1); ``return_indices`` gives the positions along L.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.max_pool1d(np.array([[[1.0, 3.0, 2.0, 5.0]]], np.float32), 2).numpy()
+    array([[[3., 5.]]], dtype=float32)
+    """
+    where = "max_pool1d"
+    x, back = _pool1d_input(input, where)
+    k = _single(kernel_size, "kernel_size", where)
+    s = k if stride is None or stride == () else _single(stride, "stride", where)
+    p = _single(padding, "padding", where, 0)
+    d = _single(dilation, "dilation", where)
+    out = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode=ceil_mode,
+                     return_indices=return_indices)
+    if return_indices:
+        return back(out[0].squeeze(-2)), out[1].squeeze(-2)
+    return back(out.squeeze(-2))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L) input, as torch.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.avg_pool1d(np.array([[[1.0, 3.0, 2.0, 6.0]]], np.float32), 2).numpy()
+    array([[[2., 4.]]], dtype=float32)
+    """
+    where = "avg_pool1d"
+    x, back = _pool1d_input(input, where)
+    k = _single(kernel_size, "kernel_size", where)
+    s = k if stride is None or stride == () else _single(stride, "stride", where)
+    p = _single(padding, "padding", where, 0)
+    return back(avg_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode,
+                           count_include_pad).squeeze(-2))

@@ -6,10 +6,11 @@ from .linear import Flatten, Identity, Linear                  # noqa: F401
 from .activation import *          # noqa: F401,F403
 from .loss import *                # noqa: F401,F403
 from .dropout import *             # noqa: F401,F403
-from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d,  # noqa: F401
-                   MaxPool2d)
+from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d,  # noqa: F401
+                   Conv2d, MaxPool1d, MaxPool2d)
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
 from .sparse import Embedding                                   # noqa: F401
+from .containers import ModuleDict, ParameterList               # noqa: F401
 
 # torch scripts import the functional interface as torch.nn.functional: the same module
 # (fastnn.functional) answers to fastnn.nn.functional, so only the package name changes

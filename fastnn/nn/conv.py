@@ -10,7 +10,8 @@ from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Conv1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool1d"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Conv1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool1d",
+           "MaxPool1d", "AvgPool1d"]
 
 
 def _padding_mode(mode, where):
@@ -262,3 +263,51 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     def forward(self, input):
         return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class MaxPool1d(Module):
+    """1-D max pooling (see F.max_pool1d); stride defaults to kernel_size.
+
+    >>> import numpy as np, fastnn as fn
+    >>> fn.nn.MaxPool1d(2)(np.zeros((1, 3, 8), np.float32)).shape
+    (1, 3, 4)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(Module):
+    """1-D average pooling (see F.avg_pool1d); stride defaults to kernel_size.
+
+    >>> import numpy as np, fastnn as fn
+    >>> fn.nn.AvgPool1d(3, stride=1)(np.zeros((2, 5), np.float32)).shape
+    (2, 3)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
