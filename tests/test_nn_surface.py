@@ -21,7 +21,9 @@ def _all_modules():
                          ids=lambda c: c.__name__)
 def test_forward_argument_is_named_input(cls):
     params = list(inspect.signature(cls.forward).parameters)
-    assert params[1] == "input", f"{cls.__name__}.forward{tuple(params)}"
+    # torch's own names: two-input modules call theirs x1, x2
+    expected = {"CosineSimilarity": "x1"}.get(cls.__name__, "input")
+    assert params[1] == expected, f"{cls.__name__}.forward{tuple(params)}"
 
 
 def test_linear_called_with_input_keyword():
@@ -119,3 +121,39 @@ def test_clip_grad_value_and_vector_round_trip(torch):
     v = fn.nn.utils.parameters_to_vector(m.parameters())
     fn.nn.utils.vector_to_parameters(v * 0 + 1, m.parameters())
     assert all((p.numpy() == 1).all() for p in m.parameters())
+
+
+def test_module_dict_and_parameter_list_register_what_they_hold():
+    d = fn.nn.ModuleDict({"enc": fn.nn.Linear(3, 4), "dec": fn.nn.Linear(4, 3)})
+    d["act"] = fn.nn.ReLU()
+    assert list(d.keys()) == ["enc", "dec", "act"] and "dec" in d and len(d) == 3
+    assert sorted(d.state_dict()) == ["dec.bias", "dec.weight", "enc.bias", "enc.weight"]
+    assert isinstance(d.pop("enc"), fn.nn.Linear) and list(d) == ["dec", "act"]
+    assert len(list(d.parameters())) == 2
+    ps = fn.nn.ParameterList([fn.zeros(2), fn.nn.Parameter(np.ones(3, np.float32))])
+    ps.append(np.zeros(4, np.float32))
+    assert [p.shape for p in ps] == [(2,), (3,), (4,)] and list(ps.state_dict()) == ["0", "1", "2"]
+    assert all(isinstance(p, fn.nn.Parameter) for p in ps.parameters())
+    with pytest.raises(TypeError, match=r"ModuleDict.update: expected a mapping or \(name, module\)"):
+        fn.nn.ModuleDict([fn.nn.ReLU()])
+
+
+@pytest.mark.torch
+def test_unflatten_cosine_similarity_and_1d_pools_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 12)).astype(np.float32)
+    pairs = [(fn.nn.Unflatten(2, (3, -1)), torch.nn.Unflatten(2, (3, -1))),
+             (fn.nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1)),
+             (fn.nn.AvgPool1d(4, 3, 2, count_include_pad=False),
+              torch.nn.AvgPool1d(4, 3, 2, count_include_pad=False))]
+    for ours, theirs in pairs:
+        a, b = ours(fn.tensor(x)), theirs(torch.from_numpy(x))
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6)
+    y = rng.standard_normal((2, 1, 12)).astype(np.float32)
+    a = fn.nn.CosineSimilarity(dim=2)(x, y)
+    b = torch.nn.CosineSimilarity(dim=2)(torch.from_numpy(x), torch.from_numpy(y))
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Unflatten: unflattened_size \(5, 2\) does not match "
+                                         r"the size 12 of dimension 2"):
+        fn.nn.Unflatten(2, (5, 2))(x)

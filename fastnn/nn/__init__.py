@@ -2,7 +2,7 @@
 from . import init                 # noqa: F401
 from . import utils                # noqa: F401
 from .module import Module, ModuleList, Parameter, Sequential  # noqa: F401
-from .linear import Flatten, Identity, Linear                  # noqa: F401
+from .linear import Flatten, Identity, Linear, Unflatten       # noqa: F401
 from .activation import *          # noqa: F401,F403
 from .loss import *                # noqa: F401,F403
 from .dropout import *             # noqa: F401,F403
@@ -11,6 +11,7 @@ from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, C
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: F401
 from .sparse import Embedding                                   # noqa: F401
 from .containers import ModuleDict, ParameterList               # noqa: F401
+from .distance import CosineSimilarity                          # noqa: F401
 
 # torch scripts import the functional interface as torch.nn.functional: the same module
 # (fastnn.functional) answers to fastnn.nn.functional, so only the package name changes

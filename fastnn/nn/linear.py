@@ -9,7 +9,7 @@ from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Identity", "Flatten"]
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten"]
 
 
 class Linear(Module):
@@ -50,6 +50,36 @@ class Linear(Module):
 class Identity(Module):
     def forward(self, input):
         return input
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of Flatten).
+
+    >>> import fastnn as fn
+    >>> fn.nn.Unflatten(1, (2, 5))(fn.zeros(3, 10)).shape
+    (3, 2, 5)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        from ..tensor import _dim, as_tensor
+        x = as_tensor(input, "Unflatten input")
+        d = _dim(self.dim, max(x.ndim, 1), "Unflatten")
+        sizes = self.unflattened_size
+        known = 1
+        for s in sizes:
+            known *= s if s != -1 else 1
+        n = x.shape[d]
+        if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+            raise ValueError(f"Unflatten: unflattened_size {sizes} does not match the size {n} "
+                             f"of dimension {d} (input shape {x.shape}).")
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Flatten(Module):
