@@ -94,3 +94,55 @@ def test_scheduler_argument_errors():
         fn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5, pct_start=1)
     with pytest.raises(ValueError, match="anneal_strategy"):
         fn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=5, anneal_strategy="exp")
+
+
+def _lr_trace(lib, build, n=12):
+    if lib.__name__ == "fastnn":
+        opt = lib.optim.SGD([lib.nn.Parameter(np.zeros(1, np.float32))], lr=0.1)
+    else:
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1)
+    s = build(lib.optim.lr_scheduler, opt)
+    out = [s.get_last_lr()[0]]
+    for _ in range(n):
+        opt.step()
+        s.step()
+        out.append(s.get_last_lr()[0])
+        assert opt.param_groups[0]["lr"] == out[-1]
+    return np.array(out)
+
+
+_COMPOSED = {
+    "warmup_then_exponential": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, 0.1, total_iters=3), S.ExponentialLR(o, 0.9)], milestones=[3]),
+    "three_phases": lambda S, o: S.SequentialLR(
+        o, [S.ConstantLR(o, 0.5, total_iters=2), S.CosineAnnealingLR(o, 4), S.StepLR(o, 2, 0.5)],
+        milestones=[2, 6]),
+    "lambda_then_polynomial": lambda S, o: S.SequentialLR(
+        o, [S.LambdaLR(o, lambda e: (e + 1) / 4), S.PolynomialLR(o, total_iters=5, power=2.0)],
+        milestones=[4]),
+    "chained": lambda S, o: S.ChainedScheduler(
+        [S.ConstantLR(o, 0.5, total_iters=3), S.ExponentialLR(o, 0.9)]),
+    "chained_multistep": lambda S, o: S.ChainedScheduler(
+        [S.LinearLR(o, 0.2, total_iters=4), S.MultiStepLR(o, [3, 7], 0.1)]),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(_COMPOSED))
+def test_sequential_and_chained_schedulers_match_torch(name):
+    torch = pytest.importorskip("torch")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # torch's own step(0) deprecation inside SequentialLR
+        theirs = _lr_trace(torch, _COMPOSED[name])
+    np.testing.assert_allclose(_lr_trace(fn, _COMPOSED[name]), theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_sequential_lr_rejects_bad_milestones_and_foreign_schedulers():
+    S = fn.optim.lr_scheduler
+    opt = fn.optim.SGD([fn.nn.Parameter(np.zeros(1, np.float32))], lr=0.1)
+    other = fn.optim.SGD([fn.nn.Parameter(np.zeros(1, np.float32))], lr=0.1)
+    with pytest.raises(ValueError, match=r"SequentialLR: expected 1 milestones for 2 schedulers, got 2"):
+        S.SequentialLR(opt, [S.StepLR(opt, 1), S.StepLR(opt, 1)], milestones=[1, 2])
+    with pytest.raises(ValueError, match=r"SequentialLR: schedulers\[1\] belongs to another optimizer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 1), S.StepLR(other, 1)], milestones=[1])

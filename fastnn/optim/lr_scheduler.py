@@ -13,7 +13,7 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ReduceLROnPlateau", "ConstantLR", "LinearLR", "PolynomialLR",
-           "OneCycleLR"]
+           "OneCycleLR", "SequentialLR", "ChainedScheduler"]
 
 
 class LRScheduler:
@@ -475,3 +475,116 @@ class OneCycleLR(LRScheduler):
                 else:
                     group["momentum"] = mom
         return lrs
+
+
+def _initial_step(s):
+    """A scheduler's step into its epoch 0 (what its constructor runs)."""
+    s._is_initial = True
+    try:
+        s.step()
+    finally:
+        s._is_initial = False
+
+
+class SequentialLR(LRScheduler):
+    """``schedulers[i]`` from epoch ``milestones[i - 1]`` on, each restarted from its own
+    epoch 0 at its milestone (torch's warm-up-then-decay idiom).
+
+    >>> import numpy as np, fastnn as fn
+    >>> opt = fn.optim.SGD([fn.nn.Parameter(np.zeros(1))], lr=1.0)
+    >>> S = fn.optim.lr_scheduler
+    >>> s = S.SequentialLR(opt, [S.LinearLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.5)],
+    ...                    milestones=[2])
+    >>> lrs = [s.get_last_lr()[0]] + [(s.step(), s.get_last_lr()[0])[1] for _ in range(4)]; lrs
+    [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        where = "SequentialLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: expected a fastnn Optimizer, got {type(optimizer).__name__}.")
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(f"{where}: expects at least one scheduler.")
+        for i, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler) or isinstance(s, (SequentialLR, ChainedScheduler)):
+                raise TypeError(f"{where}: schedulers[{i}] must be a plain LRScheduler, got "
+                                f"{type(s).__name__}.")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{where}: schedulers[{i}] belongs to another optimizer than "
+                                 f"the one given.")
+        milestones = [_checks.integer(where, "milestones", m) for m in milestones]
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"{where}: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}.")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = last_epoch + 1
+        # undo the schedulers' own first steps and start the first one afresh
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for s in schedulers:
+            s.last_epoch -= 1
+        _initial_step(schedulers[0])
+        self.base_lrs = list(schedulers[0].base_lrs)
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self):
+        """Advance one epoch: the current scheduler steps (restarting at its milestone)."""
+        self.last_epoch += 1
+        idx = sum(1 for m in self._milestones if m <= self.last_epoch)
+        s = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            for group, base in zip(self.optimizer.param_groups, s.base_lrs):
+                group["lr"] = base
+            s.last_epoch = -1
+            _initial_step(s)
+        else:
+            s.step()
+        self._last_lr = s.get_last_lr()
+
+    def state_dict(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        for s, sd in zip(self._schedulers, state.pop("_schedulers")):
+            s.load_state_dict(sd)
+        self.__dict__.update(state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Every scheduler steps at each ``step()``, their factors compounding.
+
+    >>> import numpy as np, fastnn as fn
+    >>> opt = fn.optim.SGD([fn.nn.Parameter(np.zeros(1))], lr=1.0)
+    >>> S = fn.optim.lr_scheduler
+    >>> s = S.ChainedScheduler([S.ConstantLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.5)])
+    >>> [s.get_last_lr()[0]] + [(s.step(), s.get_last_lr()[0])[1] for _ in range(3)]
+    [0.5, 0.25, 0.25, 0.125]
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        where = "ChainedScheduler"
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(f"{where}: expects at least one scheduler.")
+        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        for i, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"{where}: schedulers[{i}] must be an LRScheduler, got "
+                                f"{type(s).__name__}.")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{where}: schedulers[{i}] belongs to another optimizer.")
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self):
+        """Step every scheduler in turn."""
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
