@@ -341,7 +341,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if x.ndim not in (2, 3):
         raise ValueError(f"{where}: expected 2-D (C, L) unbatched or 3-D (N, C, L) batched input, "
                          f"got shape {x.shape}.")
-    w = _checks.tensor(where, "weight", weight)
+    w = _checks.float_param(where, "weight", _checks.tensor(where, "weight", weight), x.data.dtype)
+    if bias is not None:
+        bias = _checks.float_param(where, "bias", _checks.tensor(where, "bias", bias), x.data.dtype)
     if w.ndim != 3:
         raise ValueError(f"{where}: weight must be 3-D (out_channels, in_channels / groups, k), "
                          f"got shape {w.shape}.")
