@@ -39,7 +39,7 @@ class Generator:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__} {seed!r}.")
         self._seed = int(seed) & _MASK64
-        self._np = np.random.default_rng(self._seed)
+        self._np = None          # made on first use: numpy.random costs ~0.1 s to import
         self._counter = 0
         return self
 
@@ -49,6 +49,8 @@ class Generator:
     @property
     def numpy(self):
         """The NumPy generator used for initialisation and sampling."""
+        if self._np is None:
+            self._np = np.random.default_rng(self._seed)
         return self._np
 
     def next_key(self):
@@ -59,7 +61,7 @@ class Generator:
 
     def get_state(self):
         return {"seed": self._seed, "counter": self._counter,
-                "numpy": self._np.bit_generator.state}
+                "numpy": self.numpy.bit_generator.state}
 
     def set_state(self, state):
         self._seed = int(state["seed"])
