@@ -17,10 +17,23 @@ from ._interrupts import sigint_deferred as _sigint_deferred
 with _sigint_deferred():
     from . import autograd                                       # noqa: F401
     from ._kernels import get_num_threads, set_num_threads       # noqa: F401
-    from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+    from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                           set_grad_enabled)
     from .random import Generator, manual_seed, initial_seed    # noqa: F401
-    from .tensor import Tensor, tensor, as_tensor                # noqa: F401
-    from ._device import cuda, device                            # noqa: F401
+    from .tensor import Tensor, tensor                           # noqa: F401
+    from ._device import accelerator, backends, cuda, device     # noqa: F401
+    from .creation import (zeros, ones, empty, full, zeros_like, ones_like,  # noqa: F401
+                           empty_like, full_like, rand, randn, rand_like, randn_like, randint,
+                           randperm, arange, linspace, eye, from_numpy, as_tensor,
+                           get_default_dtype, is_tensor, numel)
+    from .creation import DTYPES as _DTYPES
+    from .tensor_functions import *                              # noqa: F401,F403
+
+# torch's dtype names (NumPy dtypes): fn.float32, fn.long, ...
+float32, float, float64, double = (_DTYPES[k] for k in ("float32", "float", "float64", "double"))
+float16, half, int64, long = (_DTYPES[k] for k in ("float16", "half", "int64", "long"))
+int32, int, int16, short = (_DTYPES[k] for k in ("int32", "int", "int16", "short"))
+int8, uint8, bool = (_DTYPES[k] for k in ("int8", "uint8", "bool"))
 
 __version__ = "0.1.0"
 

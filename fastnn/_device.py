@@ -1,10 +1,12 @@
 """Devices: fastnn runs on the CPU, so ``fn.device('cpu')`` is the only device, and any
 other (``'cuda'``, ``'mps'``, ...) raises at once instead of being silently ignored.
 
-``fn.cuda.is_available()`` answers False, so the usual torch idiom
-``fn.device("cuda" if fn.cuda.is_available() else "cpu")`` picks the CPU.
+``fn.cuda.is_available()``, ``fn.accelerator.is_available()`` and
+``fn.backends.mps.is_available()`` answer False, so the usual torch idioms
+(``fn.device("cuda" if fn.cuda.is_available() else "cpu")``) pick the CPU, and
+``fn.backends.cudnn.benchmark = True`` is accepted (it changes nothing).
 """
-__all__ = ["device", "check_device", "cuda"]
+__all__ = ["device", "check_device", "cuda", "accelerator", "backends"]
 
 
 class device:
@@ -101,3 +103,59 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+
+class _Accelerator:
+    """``fn.accelerator``: torch.accelerator's answers on a machine without one."""
+
+    @staticmethod
+    def is_available():
+        """False: fastnn has no accelerator backend.
+
+        >>> import fastnn as fn
+        >>> fn.accelerator.is_available(), fn.accelerator.current_accelerator()
+        (False, None)
+        """
+        return False
+
+    @staticmethod
+    def current_accelerator(check_available=False):
+        return None
+
+    @staticmethod
+    def device_count():
+        return 0
+
+
+class _Flags:
+    """A namespace of settable flags that fastnn accepts and ignores (cudnn's)."""
+
+    def __init__(self, **flags):
+        self.__dict__.update(flags)
+
+
+class _Backend:
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def is_built():
+        return False
+
+
+class _Backends:
+    """``fn.backends``: ``cudnn`` flags (accepted, no effect) and ``mps`` (not available).
+
+    >>> import fastnn as fn
+    >>> fn.backends.cudnn.benchmark = True; fn.backends.mps.is_available()
+    False
+    """
+
+    def __init__(self):
+        self.cudnn = _Flags(benchmark=False, deterministic=False, enabled=True)
+        self.mps = _Backend()
+
+
+accelerator = _Accelerator()
+backends = _Backends()

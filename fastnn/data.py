@@ -199,7 +199,14 @@ def random_split(dataset, lengths, generator=None):
 
 # --- samplers ---------------------------------------------------------------------------------
 class Sampler:
-    """Base of samplers: an iterable of dataset indices (or of index lists)."""
+    """Base of samplers: an iterable of dataset indices (or of index lists).
+
+    >>> class Evens(Sampler):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(0, self.n, 2))
+    >>> list(Evens(5))
+    [0, 2, 4]
+    """
 
     def __init__(self, data_source=None):
         pass
@@ -308,6 +315,9 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+_RANDOM = (RandomSampler, SubsetRandomSampler)
 
 
 # --- collation --------------------------------------------------------------------------------
@@ -503,9 +513,13 @@ class DataLoader:
         return None
 
     def _batches(self):
+        """This epoch's batches. Whatever draws random numbers (the shuffle order) is
+        drawn here, on the calling thread, so a seeded run repeats with or without the
+        background loader; the batches themselves are made lazily."""
         arrays = self._fast_arrays()
         if arrays is not None:
-            return _slices(arrays, self.sampler, self.batch_size, self.drop_last)
+            order = None if type(self.sampler) is SequentialSampler else self.sampler.indices()
+            return _slices(arrays, order, self.batch_size, self.drop_last)
         if self._iterable:
             return self._iterable_batches()
         collate = self.collate_fn or default_collate
@@ -513,10 +527,13 @@ class DataLoader:
         many = getattr(self.dataset, "__getitems__", None)
         if self.batch_sampler is None:
             conv = self.collate_fn or _convert
-            return (conv(get(i)) for i in self.sampler)
+            return (conv(get(i)) for i in _drawn(self.sampler))
+        batches = self.batch_sampler
+        if type(batches) is BatchSampler and isinstance(batches.sampler, _RANDOM):
+            batches = BatchSampler(_drawn(batches.sampler), batches.batch_size, batches.drop_last)
         if many is not None:
-            return (collate(many(idx)) for idx in self.batch_sampler)
-        return (collate([get(i) for i in idx]) for idx in self.batch_sampler)
+            return (collate(many(idx)) for idx in batches)
+        return (collate([get(i) for i in idx]) for idx in batches)
 
     def _iterable_batches(self):
         it = iter(self.dataset)
@@ -539,16 +556,27 @@ class DataLoader:
                            self.worker_init_fn, self.timeout)
 
 
-def _slices(arrays, sampler, bs, drop_last):
-    """Batches cut straight out of the arrays: views in order, one gather when shuffled."""
+def _drawn(sampler):
+    """The fastnn random samplers' indices for this epoch, drawn now; others unchanged."""
+    return list(sampler) if isinstance(sampler, _RANDOM) else sampler
+
+
+def _slices(arrays, order, bs, drop_last):
+    """Batches cut straight out of the arrays: views in order (``order`` None), one
+    gather per array when shuffled."""
     wrap = Tensor._wrap
     n = arrays[0].shape[0]
     stop = n - n % bs if drop_last else n
-    if type(sampler) is SequentialSampler:
+    if order is None:
+        if len(arrays) == 2:       # (inputs, targets): the common case, without a comprehension
+            x, y = arrays
+            for i in range(0, stop, bs):
+                j = i + bs
+                yield [wrap(x[i:j]), wrap(y[i:j])]
+            return
         for i in range(0, stop, bs):
             yield [wrap(a[i:i + bs]) for a in arrays]
         return
-    order = sampler.indices()
     for i in range(0, stop, bs):
         idx = order[i:i + bs]
         yield [wrap(a.take(idx, axis=0)) for a in arrays]

@@ -8,11 +8,14 @@ A :class:`Generator` serves two kinds of consumers:
   (seed, counter) pair that makes each call's stream distinct and reproducible,
   independent of the thread count.
 """
+import os
+
 import numpy as np
 
 __all__ = ["Generator", "manual_seed", "default_generator", "initial_seed"]
 
-# torch's default CPU seed: runs are reproducible without any manual_seed call.
+# torch's seed of a new Generator(); the default generator instead starts from a
+# seed drawn per process (as torch's does), so unseeded runs differ.
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
 
@@ -36,7 +39,7 @@ class Generator:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__} {seed!r}.")
         self._seed = int(seed) & _MASK64
-        self._np = np.random.default_rng(self._seed)
+        self._np = None          # made on first use: numpy.random costs ~0.1 s to import
         self._counter = 0
         return self
 
@@ -46,6 +49,8 @@ class Generator:
     @property
     def numpy(self):
         """The NumPy generator used for initialisation and sampling."""
+        if self._np is None:
+            self._np = np.random.default_rng(self._seed)
         return self._np
 
     def next_key(self):
@@ -56,7 +61,7 @@ class Generator:
 
     def get_state(self):
         return {"seed": self._seed, "counter": self._counter,
-                "numpy": self._np.bit_generator.state}
+                "numpy": self.numpy.bit_generator.state}
 
     def set_state(self, state):
         self._seed = int(state["seed"])
@@ -65,11 +70,17 @@ class Generator:
         self._np.bit_generator.state = state["numpy"]
 
 
-default_generator = Generator()
+def _process_seed():
+    """A fresh 63-bit seed from the OS (torch seeds its default generator the same way)."""
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+default_generator = Generator(_process_seed())
 
 
 def manual_seed(seed):
-    """Seed fastnn's default generator (initialisers, dropout, shuffling).
+    """Seed fastnn's default generator (initialisers, dropout, shuffling). Without it
+    each process starts from its own random seed, as torch's does.
 
     >>> import fastnn as fn
     >>> _ = fn.manual_seed(0); a = fn.nn.Linear(2, 2).weight.numpy().copy()

@@ -54,9 +54,10 @@ def randn(*shape, low=None, high=None):
 
 def _collect(attr):
     import table_activations, table_conv, table_core, table_dropout, table_losses, table_norm
+    import table_conv1d_pad, table_tensor
     rows = []
     for mod in (table_core, table_activations, table_losses, table_dropout, table_conv,
-                table_norm):
+                table_norm, table_tensor, table_conv1d_pad):
         rows.extend(getattr(mod, attr, []))
     return rows
 

@@ -410,7 +410,7 @@ def test_item_numpy_detach():
 
 def test_shape_properties_and_repr():
     t = fn.tensor(np.zeros((2, 3)), requires_grad=True)
-    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size() == (2, 3) and t.numel() == 6 and len(t) == 2
     r = repr(t)
     assert "float64" in r and "requires_grad=True" in r
 

@@ -231,3 +231,31 @@ def test_loader_over_a_plain_ndarray():
     batches = list(data.DataLoader(np.arange(5.0), batch_size=2))
     assert [b.tolist() for b in batches] == [[0, 1], [2, 3], [4]]
     assert batches[0].dtype == np.float64
+
+
+def test_seeded_shuffle_repeats_with_the_background_loader_while_the_main_thread_draws():
+    """The epoch's order is drawn on the calling thread at iter(): other draws on the main
+    thread (here fn.randn) cannot interleave with it differently from run to run."""
+    x, y = _xy(64)
+
+    class Slow(data.Dataset):          # the general (per-sample) path too
+        def __len__(self):
+            return 64
+
+        def __getitem__(self, i):
+            return np.float32(i)
+
+    def run(dataset):
+        fn.manual_seed(21)
+        out = []
+        for b in data.DataLoader(dataset, batch_size=8, shuffle=True, num_workers=1):
+            out.append(b[-1].tolist() if isinstance(b, list) else b.tolist())
+            fn.randn(3)
+        return out
+
+    for ds in (data.TensorDataset(x, y), Slow()):
+        assert run(ds) == run(ds)
+        fn.manual_seed(21)
+        plain = [b[-1].tolist() if isinstance(b, list) else b.tolist()
+                 for b in data.DataLoader(ds, batch_size=8, shuffle=True)]
+        assert run(ds) == plain

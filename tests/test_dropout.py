@@ -157,7 +157,7 @@ def test_alpha_dropout_gradient_flows_only_through_kept_units(rng):
     x = fn.Tensor(rng.standard_normal((200, 50)), requires_grad=True)   # float64
     y = F.alpha_dropout(x, 0.3, training=True, generator=9)
     y.sum().backward()
-    keep = R.keep_mask(x.size, 9, 0, 0.3).reshape(x.shape)
+    keep = R.keep_mask(x.numel(), 9, 0, 0.3).reshape(x.shape)
     a = R.alpha_constants(0.3)[0]
     np.testing.assert_allclose(x.grad, np.where(keep, a, 0.0), rtol=1e-14)
 
@@ -300,7 +300,7 @@ def test_small_batch_runs_serially_and_keeps_a_byte_mask():
     y = F.dropout(x, 0.5, generator=1)
     mask = y.grad_fn.mask
     assert mask.dtype == np.uint8 and mask.shape == x.shape
-    assert threads.threads_for(x.size, threads.NUMBA_SERIAL_BELOW) == 1   # no thread launch
+    assert threads.threads_for(x.numel(), threads.NUMBA_SERIAL_BELOW) == 1   # no thread launch
 
 
 # --- torch semantics (deterministic comparisons) ---------------------------------------------

@@ -81,7 +81,7 @@ def test_layer_norm_kernels_match_reference(engine, dtype, shape, affine, rng):
         assert gw is None and gb is None
 
 
-@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not built")
+@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not in use (FASTNN_ENGINE=numba or not built)")
 @pytest.mark.parametrize("shape", [(64, 32, 28 * 28), (4096, 3, 1), (50, 2000, 1), (7, 5, 33)], ids=str)
 def test_batch_norm_bitwise_same_for_1_2_3_threads(shape, rng, fastnn_threads):
     k = K.ENGINES["c"]
@@ -100,7 +100,7 @@ def test_batch_norm_bitwise_same_for_1_2_3_threads(shape, rng, fastnn_threads):
             assert np.array_equal(u, v)
 
 
-@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not built")
+@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not in use (FASTNN_ENGINE=numba or not built)")
 @pytest.mark.parametrize("shape", [(4096, 1024), (300, 77), (5, 70000)], ids=str)
 def test_layer_norm_bitwise_same_for_1_2_3_threads(shape, rng, fastnn_threads):
     k = K.ENGINES["c"]
@@ -128,7 +128,7 @@ def test_kernels_propagate_nan():
     assert np.isnan(z[0]).all() and not np.isnan(z[1]).any()
 
 
-@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not built")
+@pytest.mark.skipif("c" not in K.ENGINES, reason="the C engine is not in use (FASTNN_ENGINE=numba or not built)")
 def test_c_wrapper_refuses_other_dtypes():
     from fastnn._kernels import _cnorm
     x = np.zeros((2, 3, 4), np.float16)

@@ -60,6 +60,21 @@ def _cases():
     c["max_pool2d"] = (lambda x: F.max_pool2d(x, 2), [_u((2, 3, 6, 6))], ["max_pool2d"])
     c["avg_pool2d"] = (lambda x: F.avg_pool2d(x, 2), [_u((2, 3, 6, 6))], ["avg_pool2d"])
     c["pad"] = (lambda x: F.pad(x, (1, 1)), [_u((2, 3))], ["pad"])
+    c["conv1d"] = (lambda x, w, b: F.conv1d(x, w, b, padding=1),
+                   [_u((2, 3, 9)), _u((4, 3, 3)), _u((4,))], ["conv1d"])
+    c["max_pool1d"] = (lambda x: F.max_pool1d(x, 2), [_u((2, 3, 8))], ["max_pool1d"])
+    c["avg_pool1d"] = (lambda x: F.avg_pool1d(x, 2), [_u((2, 3, 8))], ["avg_pool1d"])
+    c["adaptive_avg_pool1d"] = (lambda x: F.adaptive_avg_pool1d(x, 3), [_u((2, 3, 8))],
+                                ["adaptive_avg_pool1d"])
+    c["adaptive_avg_pool2d"] = (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [_u((2, 3, 5, 7))],
+                                ["adaptive_avg_pool2d"])
+    c["pad_reflect"] = (lambda x: F.pad(x, (2, 1), mode="reflect"), [_u((2, 3, 5))], ["pad"])
+    c["normalize"] = (lambda x: F.normalize(x), [_u((4, 37))], ["normalize"])
+    c["cosine_similarity"] = (F.cosine_similarity, [_u((4, 37)), _u((4, 37), seed=1)],
+                              ["cosine_similarity"])
+    # integer labels in, int64 out: no float argument to vary (its label checks are
+    # error cases in tests/table_tensor.py)
+    c["one_hot"] = (lambda: F.one_hot(_IDX), [], ["one_hot"])
     c["layer_norm"] = (lambda x, w, b: F.layer_norm(x, (5,), w, b),
                        [_u((3, 5)), _u((5,)), _u((5,))], ["layer_norm"])
     c["batch_norm"] = (lambda x, m, v, w, b: F.batch_norm(x, m, v, w, b, training=False),

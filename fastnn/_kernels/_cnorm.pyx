@@ -33,7 +33,7 @@ cdef extern from "norm.h" nogil:
                         const double *, double, double *, double *, int)
     void fnn_ln_bwd_f32(const float *, const float *, float *, ptrdiff_t, ptrdiff_t,
                         const float *, const double *, const double *, float *, float *,
-                        double *, double *, int)
+                        float *, float *, int)
     void fnn_ln_bwd_f64(const double *, const double *, double *, ptrdiff_t, ptrdiff_t,
                         const double *, const double *, const double *, double *, double *,
                         double *, double *, int)
@@ -90,6 +90,35 @@ def bn_reduce(cnp.ndarray x, cnp.ndarray g, ptrdiff_t N, ptrdiff_t C, ptrdiff_t 
                               <const double *>p_ref, mode, <double *>p_s1,
                               <double *>p_s2, <double *>p_p1, <double *>p_p2,
                               <double *>p_colref, nt)
+    return s1, s2
+
+
+def bn_stats(cnp.ndarray x, ptrdiff_t N, ptrdiff_t C, ptrdiff_t L, int nt):
+    """(mean, biased variance) float64 per channel of x (N, C, L), N * L > 0: the sums
+    are shifted by each channel's first element; a round-off negative variance is 0,
+    NaN stays NaN."""
+    cdef int t = _float_type(x, "x")
+    _same(x, t, N * C * L, "x")
+    if N * L <= 0:
+        raise ValueError("_cnorm.bn_stats: no values per channel.")
+    cdef cnp.ndarray ref = np.empty(C, np.float64)
+    cdef double *r = <double *>cnp.PyArray_DATA(ref)
+    cdef ptrdiff_t c
+    if t == cnp.NPY_FLOAT32:
+        for c in range(C):
+            r[c] = (<const float *>cnp.PyArray_DATA(x))[c * L]
+    else:
+        for c in range(C):
+            r[c] = (<const double *>cnp.PyArray_DATA(x))[c * L]
+    s1, s2 = bn_reduce(x, None, N, C, L, ref, 0, nt)
+    cdef double *a = <double *>cnp.PyArray_DATA(s1)
+    cdef double *b = <double *>cnp.PyArray_DATA(s2)
+    cdef double n = <double>(N * L), d, v
+    for c in range(C):
+        d = a[c] / n
+        v = (b[c] - a[c] * d) / n
+        a[c] = r[c] + d                   # s1 becomes the mean
+        b[c] = 0.0 if v < 0 else v        # s2 the variance (NaN < 0 is false)
     return s1, s2
 
 
@@ -170,8 +199,8 @@ def ln_bwd(cnp.ndarray g, cnp.ndarray x, cnp.ndarray gx, ptrdiff_t M, ptrdiff_t 
     cdef cnp.ndarray gw = np.empty(D, dt) if need_w else None
     cdef cnp.ndarray gb = np.empty(D, dt) if need_b else None
     cdef ptrdiff_t nblk = (M + fnn_ln_grad_rows(D) - 1) // fnn_ln_grad_rows(D)
-    cdef cnp.ndarray pw = np.empty(max(nblk * D, 1), np.float64) if need_w else None
-    cdef cnp.ndarray pb = np.empty(max(nblk * D, 1), np.float64) if need_b else None
+    cdef cnp.ndarray pw = np.empty(max(nblk * D, 1), dt) if need_w else None
+    cdef cnp.ndarray pb = np.empty(max(nblk * D, 1), dt) if need_b else None
     cdef void *p_g = _ptr(g)
     cdef void *p_gb = _ptr(gb)
     cdef void *p_gw = _ptr(gw)
@@ -187,7 +216,7 @@ def ln_bwd(cnp.ndarray g, cnp.ndarray x, cnp.ndarray gx, ptrdiff_t M, ptrdiff_t 
             fnn_ln_bwd_f32(<const float *>p_g, <const float *>p_x, <float *>p_gx,
                            M, D, <const float *>p_w, <const double *>p_mean,
                            <const double *>p_rstd, <float *>p_gw, <float *>p_gb,
-                           <double *>p_pw, <double *>p_pb, nt)
+                           <float *>p_pw, <float *>p_pb, nt)
     else:
         with nogil:
             fnn_ln_bwd_f64(<const double *>p_g, <const double *>p_x, <double *>p_gx,

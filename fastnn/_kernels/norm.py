@@ -10,6 +10,11 @@ Per-channel and per-row statistics are float64.
 * :func:`batch_norm_bwd_affine`: out = a[c] g + b[c] (x - m[c]) + c[c] (backward).
 * :func:`layer_norm_fwd` / :func:`layer_norm_bwd`.
 
+Every function that makes a full-size array takes ``out=``: an array of any shape
+with the input's size and dtype (C-contiguous), filled and returned, so callers get
+their result in its final shape without a reshaped view (the autograd engine copies
+a gradient that is a view before keeping it).
+
 The C engine (csrc/norm.h via ``_cnorm``) cuts the work into fixed blocks (results
 bitwise the same for any thread count); where it is not built, the vectorised NumPy
 twin below runs with the same signatures. Oracle: :mod:`.reference_norm`.
@@ -42,14 +47,7 @@ def _c_stats(x):
     if N * L == 0:
         nan = np.full(C, np.nan)
         return nan, nan.copy()
-    x = _c(x)
-    ref = x[0, :, 0].astype(np.float64)
-    s1, s2 = _cx.bn_reduce(x, None, N, C, L, ref, 0, threads_for(x.size))
-    n = float(N * L)
-    d = s1 / n
-    var = (s2 - s1 * d) / n
-    var[var < 0] = 0.0          # round-off only; NaN stays NaN
-    return ref + d, var
+    return _cx.bn_stats(_c(x), N, C, L, threads_for(x.size))
 
 
 def _c_affine(x, m, a, c, out=None):
@@ -58,8 +56,9 @@ def _c_affine(x, m, a, c, out=None):
     dt = x.dtype
     if out is None:
         out = np.empty(x.shape, dt)
-    return _cx.bn_affine(x, None, out, N, C, L, _as(m, dt), _as(a, dt), None, _as(c, dt),
-                         threads_for(x.size))
+    _cx.bn_affine(x, None, out.reshape(x.shape), N, C, L, _as(m, dt), _as(a, dt), None,
+                  _as(c, dt), threads_for(x.size))
+    return out
 
 
 def _c_bwd_sums(g, x, mean):
@@ -75,23 +74,26 @@ def _c_bwd_affine(g, x, m, a, b, c, out=None):
     dt = x.dtype
     if out is None:
         out = np.empty(x.shape, dt)
-    return _cx.bn_affine(x, g, out, N, C, L, _as(m, dt), _as(a, dt), _as(b, dt), _as(c, dt),
-                         threads_for(x.size))
+    _cx.bn_affine(x, g, out.reshape(x.shape), N, C, L, _as(m, dt), _as(a, dt), _as(b, dt),
+                  _as(c, dt), threads_for(x.size))
+    return out
 
 
-def _c_ln_fwd(x, w, b, eps):
+def _c_ln_fwd(x, w, b, eps, out=None):
     x = _c(x)
     M, D = x.shape
-    y = np.empty(x.shape, x.dtype)
-    return _cx.ln_fwd(x, y, M, D, None if w is None else _as(w, x.dtype),
-                      None if b is None else _as(b, x.dtype), float(eps), threads_for(x.size))
+    y = np.empty(x.shape, x.dtype) if out is None else out
+    _, mean, rstd = _cx.ln_fwd(x, y.reshape(M, D), M, D, None if w is None else _as(w, x.dtype),
+                               None if b is None else _as(b, x.dtype), float(eps),
+                               threads_for(x.size))
+    return y, mean, rstd
 
 
-def _c_ln_bwd(g, x, w, mean, rstd, need_w, need_b):
+def _c_ln_bwd(g, x, w, mean, rstd, need_w, need_b, out=None):
     g, x = _c(g), _c(x)
     M, D = x.shape
-    gx = np.empty(x.shape, x.dtype)
-    gw, gb = _cx.ln_bwd(g, x, gx, M, D, None if w is None else _as(w, x.dtype),
+    gx = np.empty(x.shape, x.dtype) if out is None else out
+    gw, gb = _cx.ln_bwd(g, x, gx.reshape(M, D), M, D, None if w is None else _as(w, x.dtype),
                         np.ascontiguousarray(mean, np.float64),
                         np.ascontiguousarray(rstd, np.float64), bool(need_w), bool(need_b),
                         threads_for(x.size))
@@ -123,7 +125,7 @@ def _np_affine(x, m, a, c, out=None):
     y = (x - _as(m, dt)[:, None]) * _as(a, dt)[:, None] + _as(c, dt)[:, None]
     if out is None:
         return np.ascontiguousarray(y)
-    out[...] = y
+    out.reshape(y.shape)[...] = y
     return out
 
 
@@ -139,11 +141,11 @@ def _np_bwd_affine(g, x, m, a, b, c, out=None):
          + _as(c, dt)[:, None])
     if out is None:
         return np.ascontiguousarray(y)
-    out[...] = y
+    out.reshape(y.shape)[...] = y
     return out
 
 
-def _np_ln_fwd(x, w, b, eps):
+def _np_ln_fwd(x, w, b, eps, out=None):
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=1)
     d = x64 - mean[:, None]
@@ -153,10 +155,13 @@ def _np_ln_fwd(x, w, b, eps):
         y = y * _as(w, x.dtype)
     if b is not None:
         y = y + _as(b, x.dtype)
+    if out is not None:
+        out.reshape(y.shape)[...] = y
+        return out, mean, rstd
     return np.ascontiguousarray(y, x.dtype), mean, rstd
 
 
-def _np_ln_bwd(g, x, w, mean, rstd, need_w, need_b):
+def _np_ln_bwd(g, x, w, mean, rstd, need_w, need_b, out=None):
     dt = x.dtype
     D = x.shape[1]
     k = np.asarray(rstd, np.float64)[:, None].astype(dt)
@@ -165,6 +170,9 @@ def _np_ln_bwd(g, x, w, mean, rstd, need_w, need_b):
     ma = (gw_.astype(np.float64).sum(axis=1) / D)[:, None].astype(dt)
     mb = ((gw_ * xhat).astype(np.float64).sum(axis=1) / D)[:, None].astype(dt)
     gx = np.ascontiguousarray(k * (gw_ - ma - xhat * mb), dt)
+    if out is not None:
+        out.reshape(gx.shape)[...] = gx
+        gx = out
     gw = (g * xhat).astype(np.float64).sum(axis=0).astype(dt) if need_w else None
     gb = g.astype(np.float64).sum(axis=0).astype(dt) if need_b else None
     return gx, gw, gb

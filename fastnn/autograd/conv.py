@@ -8,7 +8,7 @@ import numpy as np
 from .._kernels import conv as _k
 from .function import Function
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Pad"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "Pad", "PadIndexed", "AdaptiveAvgPool2d"]
 
 
 class Conv2d(Function):
@@ -91,3 +91,42 @@ class Pad(Function):
         gx = np.zeros(ctx.in_shape, g.dtype)
         gx[ctx.src] = g[ctx.dst]
         return gx
+
+
+class PadIndexed(Function):
+    """Reflect, replicate or circular padding: output position j along a padded axis
+    reads input position idx[j] (one index map per axis, ``maps``: (axis, idx, size)
+    triples); the gradient of an input element is the sum over the positions that read it."""
+
+    @staticmethod
+    def forward(ctx, x, maps=()):
+        for axis, idx, _ in maps:
+            x = np.take(x, idx, axis=axis)
+        ctx.maps = maps
+        return np.ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        for axis, idx, n in reversed(ctx.maps):
+            shape = list(g.shape)
+            shape[axis] = n
+            out = np.zeros(shape, g.dtype)
+            np.add.at(out, (slice(None),) * axis + (idx,), g)
+            g = out
+        return g
+
+
+class AdaptiveAvgPool2d(Function):
+    """y[n, c] = Ah x[n, c] Awᵀ, where row i of Ah averages input rows
+    floor(i H / oh) .. ceil((i + 1) H / oh) - 1 (torch's windows), and Aw the same for
+    columns; backward gx[n, c] = Ahᵀ g[n, c] Aw."""
+
+    @staticmethod
+    def forward(ctx, x, ah=None, aw=None):
+        ah, aw = ah.astype(x.dtype), aw.astype(x.dtype)
+        ctx.ah, ctx.aw = ah, aw
+        return np.ascontiguousarray(np.matmul(np.matmul(ah, x), aw.T))
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.matmul(np.matmul(ctx.ah.T, g), ctx.aw)

@@ -2,7 +2,7 @@
 import functools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode"]
 
 
 class _State(threading.local):
@@ -67,3 +67,18 @@ class no_grad(set_grad_enabled):
 class enable_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(True)
+
+
+class inference_mode(set_grad_enabled):
+    """torch's ``inference_mode(mode=True)``: in fastnn the same as ``no_grad`` (mode
+    True) or ``enable_grad`` (mode False); a context manager and a decorator.
+
+    >>> import fastnn as fn
+    >>> with fn.inference_mode():
+    ...     y = fn.tensor([1.0], requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self, mode=True):
+        super().__init__(not mode)

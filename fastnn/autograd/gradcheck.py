@@ -50,7 +50,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Fals
     out_shape = out.shape
     n_out = int(np.prod(out_shape)) if out_shape else 1
     # analytic Jacobian rows: one backward per output element
-    analytic = {i: np.zeros((n_out, inputs[i].size)) for i in diff}
+    analytic = {i: np.zeros((n_out, inputs[i].numel())) for i in diff}
     for j in range(n_out):
         for i in diff:
             inputs[i].grad = None

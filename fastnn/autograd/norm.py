@@ -50,12 +50,12 @@ class BatchNorm(Function):
         invstd = 1.0 / np.sqrt(var + eps)
         a = invstd if weight is None else invstd * weight
         c = np.zeros(C) if bias is None else bias
-        y = _k.batch_norm_affine(x3, mean, a, c)
-        if getattr(ctx, "needs_input_grad", None):
+        y = _k.batch_norm_affine(x3, mean, a, c, out=np.empty(x.shape, dt))
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.save_for_backward(x3, weight)
             ctx.mean, ctx.invstd, ctx.training = mean, invstd, training
             ctx.shape, ctx.has_bias = x.shape, bias is not None
-        return y.reshape(x.shape)
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -79,7 +79,7 @@ class BatchNorm(Function):
                 c = -a * sum_g / n
             else:
                 b = c = np.zeros(C)
-            gx = _k.batch_norm_bwd_affine(g3, x3, mean, a, b, c).reshape(ctx.shape)
+            gx = _k.batch_norm_bwd_affine(g3, x3, mean, a, b, c, out=np.empty(ctx.shape, x3.dtype))
         dt = x3.dtype
         if need_w:
             gw = (sum_gd * invstd).astype(dt)
@@ -105,12 +105,12 @@ class LayerNorm(Function):
         x2 = x.reshape(M, D)
         w = None if weight is None else weight.reshape(D)
         b = None if bias is None else bias.reshape(D)
-        y, mean, rstd = _k.layer_norm_fwd(x2, w, b, eps)
-        if getattr(ctx, "needs_input_grad", None):
+        y, mean, rstd = _k.layer_norm_fwd(x2, w, b, eps, out=np.empty(x.shape, dt))
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.save_for_backward(x2, w)
             ctx.mean, ctx.rstd, ctx.shape = mean, rstd, x.shape
             ctx.wshape, ctx.has_bias = None if weight is None else weight.shape, bias is not None
-        return y.reshape(x.shape)
+        return y
 
     @staticmethod
     def backward(ctx, g):
@@ -119,12 +119,12 @@ class LayerNorm(Function):
         need_w = w is not None and need[1]
         need_b = ctx.has_bias and need[2]
         gx, gw, gb = _k.layer_norm_bwd(g.reshape(x2.shape), x2, w, ctx.mean, ctx.rstd,
-                                       need_w, need_b)
+                                       need_w, need_b, out=np.empty(ctx.shape, x2.dtype))
         if gw is not None:
             gw = gw.reshape(ctx.wshape)
         if gb is not None:
             gb = gb.reshape(ctx.wshape if ctx.wshape is not None else gb.shape)
-        return (gx.reshape(ctx.shape) if need[0] else None), gw, gb
+        return (gx if need[0] else None), gw, gb
 
 
 class Embedding(Function):
@@ -134,7 +134,7 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx=None, scale_grad_by_freq=False):
-        if getattr(ctx, "needs_input_grad", None):
+        if any(getattr(ctx, "needs_input_grad", ())):
             ctx.indices, ctx.wshape, ctx.dtype = indices, weight.shape, weight.dtype
             ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
         return np.take(weight, indices, axis=0)

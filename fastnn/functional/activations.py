@@ -10,6 +10,8 @@ that same buffer.
 >>> F.relu(fn.tensor([-1.0, 0.0, 2.0])).numpy()
 array([0., 0., 2.], dtype=float32)
 """
+import numpy as np
+
 from .. import _checks
 from .. import random as _random
 from ..autograd import activations as A
@@ -109,7 +111,7 @@ def prelu(x, weight):
     x, back = _checks.float_input("prelu", "input", x)
     w = _param("prelu", "weight", weight, x)
     c = _channels(x)
-    if w.ndim > 1 or w.size not in (1, c):
+    if w.ndim > 1 or w.numel() not in (1, c):
         raise ValueError(f"prelu: weight must have 1 or {c} elements (channels = dim 1 of input "
                          f"shape {x.shape}), got weight of shape {w.shape}.")
     return back(A.PReLU.apply(x, w))
@@ -177,7 +179,7 @@ def srelu(x, t_left, a_left, t_right, a_right):
     ps = []
     for name, p in (("t_left", t_left), ("a_left", a_left), ("t_right", t_right), ("a_right", a_right)):
         p = _param("srelu", name, p, x)
-        if p.ndim > 1 or p.size not in (1, c):
+        if p.ndim > 1 or p.numel() not in (1, c):
             raise ValueError(f"srelu: {name} must have 1 or {c} elements (channels = dim 1 of "
                              f"input shape {x.shape}), got shape {p.shape}.")
         ps.append(p)
@@ -292,22 +294,50 @@ def tanh(x):
     return back(A.Tanh.apply(x))
 
 
-def softmax(x, dim):
+def _softmax_input(x, dim, dtype, where):
+    """(x for the kernels, back, the dim): ``dtype`` casts the input first (as torch,
+    differentiably); dim None is torch's legacy implicit choice, with its warning."""
+    if dtype is not None:
+        dt = np.dtype(dtype)
+        if not _checks.is_float(dt):
+            raise _checks.error(TypeError, where, "dtype", "a floating point dtype", f"{dt}")
+        x = _checks.tensor(where, "input", x).to(dt)
+    x, back = _checks.float_input(where, "input", x)
+    if dim is None:
+        dim = _implicit_softmax_dim(x.ndim)
+    return x, back, _checks.dim(where, "dim", dim, x.ndim)
+
+
+def _implicit_softmax_dim(ndim):
+    # torch's legacy rule for dim=None, with torch's deprecation warning
+    import warnings
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(x, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably (max subtracted first).
+
+    Args:
+        x: float tensor. dim: the axis (None: torch's legacy implicit choice, with its
+            deprecation warning). dtype: cast the input to this dtype first (as torch).
 
     Raises:
         ValueError: when dim is out of range.
 
-    >>> import fastnn.functional as F
+    >>> import fastnn as fn, fastnn.functional as F
     >>> F.softmax([[1e4, 1e4]], dim=1).numpy()
     array([[0.5, 0.5]], dtype=float32)
+    >>> F.softmax(fn.tensor([[0.0, 1.0]]), dim=1, dtype=fn.float64).dtype
+    dtype('float64')
     """
-    x, back = _checks.float_input("softmax", "input", x)
-    return back(A.Softmax.apply(x, dim=_checks.dim("softmax", "dim", dim, x.ndim)))
+    x, back, d = _softmax_input(x, dim, dtype, "softmax")
+    return back(A.Softmax.apply(x, dim=d))
 
 
-def log_softmax(x, dim):
-    """x - log(sum(exp(x))) along ``dim``, computed stably.
+def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+    """x - log(sum(exp(x))) along ``dim``, computed stably (``dim`` and ``dtype`` as softmax).
 
     Raises:
         ValueError: when dim is out of range.
@@ -316,8 +346,8 @@ def log_softmax(x, dim):
     >>> F.log_softmax([[0.0, 0.0]], dim=1).numpy()
     array([[-0.6931472, -0.6931472]], dtype=float32)
     """
-    x, back = _checks.float_input("log_softmax", "input", x)
-    return back(A.LogSoftmax.apply(x, dim=_checks.dim("log_softmax", "dim", dim, x.ndim)))
+    x, back, d = _softmax_input(x, dim, dtype, "log_softmax")
+    return back(A.LogSoftmax.apply(x, dim=d))
 
 
 def maxout(x, pool_size, dim=-1):

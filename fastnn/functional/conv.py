@@ -4,14 +4,19 @@ Every function takes batched (N, C, H, W) or unbatched (C, H, W) input, as torch
 and validates its arguments here: the ops below (fastnn/autograd/conv.py) and the
 kernels trust them.
 """
+import numpy as np
+
 from .. import _checks
+from ..autograd.conv import AdaptiveAvgPool2d as _AdaptiveAvgPool2d
 from ..autograd.conv import AvgPool2d as _AvgPool2d
 from ..autograd.conv import Conv2d as _Conv2d
 from ..autograd.conv import MaxPool2d as _MaxPool2d
 from ..autograd.conv import Pad as _Pad
+from ..autograd.conv import PadIndexed as _PadIndexed
 from ..tensor import Tensor
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad"]
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "conv1d", "adaptive_avg_pool2d",
+           "adaptive_avg_pool1d", "max_pool1d", "avg_pool1d"]
 
 
 def _float_input(x, where, ranks=(3, 4)):
@@ -220,30 +225,39 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return back(_unbatch(y, unbatched))
 
 
-def pad(input, pad, mode="constant", value=0.0):
-    """Pad (or, with negative widths, crop) the last dimensions, as torch's constant pad.
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative widths, crop) the last dimensions, as torch's ``F.pad``.
 
     ``pad`` lists (before, after) widths from the last dimension backwards:
     ``(left, right)`` pads the last dim, ``(left, right, top, bottom)`` the last two, ...
 
+    Modes (as torch): 'constant' fills with ``value`` (default 0; any rank, any number
+    of dims); 'reflect' mirrors without repeating the edge (widths < the dim's size),
+    'replicate' repeats the edge, 'circular' wraps around (widths <= the size). The
+    last three pad the last 1, 2 or 3 dims of a 2-3, 3-4 or 4-5 dimensional input;
+    negative widths crop first.
+
     Args:
-        input: any float tensor. pad: a tuple of 2k ints, k <= input.ndim.
-        mode: 'constant' (the only mode). value: the fill value (may be ±inf).
+        input: any float tensor. pad: a tuple of 2k ints. mode: see above.
+        value: the constant mode's fill value (may be ±inf).
 
     Returns:
         Tensor of the input's dtype; differentiable with respect to the input.
 
     Raises:
-        ValueError: odd or too long ``pad``, another mode, or a crop past a dimension's size.
+        ValueError: odd or too long ``pad``, an unknown mode, a rank the mode does not
+            support, widths too large for the mode, a value with a non-constant mode, or
+            a crop past a dimension's size.
 
     >>> import numpy as np, fastnn.functional as F
     >>> F.pad(np.ones((1, 2), np.float32), (1, 0), value=-np.inf).numpy()
     array([[-inf,   1.,   1.]], dtype=float32)
+    >>> F.pad(np.array([[[0.0, 1.0, 2.0]]], np.float32), (2, 1), mode="reflect").numpy()
+    array([[[2., 1., 0., 1., 2., 1.]]], dtype=float32)
     """
     where = "pad"
     x, back = _checks.float_input(where, "input", input)
-    if mode != "constant":
-        raise ValueError(f"{where}: only mode='constant' is supported, got mode={mode!r}.")
+    mode = _checks.option(where, "mode", mode, ("constant", "reflect", "replicate", "circular"))
     if not isinstance(pad, (tuple, list)):
         raise _checks.error(_checks.ArgumentTypeError, where, "pad", "a tuple of ints", _checks.typed(pad))
     if len(pad) % 2:
@@ -261,5 +275,218 @@ def pad(input, pad, mode="constant", value=0.0):
             raise ValueError(f"{where}: pad ({lo}, {hi}) on dim {axis} of size {x.shape[axis]} crops "
                              f"more than the dimension holds.")
         widths[axis] = (p[2 * k], p[2 * k + 1])
-    value = _checks.real(where, "value", value, what="a number")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ValueError(f"{where}: padding mode {mode!r} doesn't take in value argument "
+                             f"(got value={value!r}).")
+        return back(_pad_indexed(x, widths, len(p) // 2, mode, where))
+    value = _checks.real(where, "value", 0.0 if value is None else value, what="a number")
     return back(_Pad.apply(x, widths=tuple(widths), value=value))
+
+
+def _pad_indexed(x, widths, k, mode, where):
+    if k == 0 or not (x.ndim in (k + 1, k + 2) and k <= 3):
+        raise ValueError(f"{where}: padding size {2 * k} is not supported for {x.ndim}D input "
+                         f"with mode={mode!r}. Supported: 2D or 3D input with 2 values (the last "
+                         f"dim), 3D or 4D input with 4 (the last 2), 4D or 5D input with 6 "
+                         f"(the last 3).")
+    maps = []
+    for axis in range(x.ndim - k, x.ndim):
+        n = x.shape[axis]
+        lo, hi = widths[axis]
+        a, b = max(-lo, 0), max(-hi, 0)           # crop first, then pad the rest
+        m, plo, phi = n - a - b, max(lo, 0), max(hi, 0)
+        if mode == "reflect" and (plo >= m or phi >= m):
+            raise ValueError(f"{where}: padding size should be less than the corresponding input "
+                             f"dimension for mode='reflect', but got padding ({lo}, {hi}) at "
+                             f"dimension {axis} of input {tuple(x.shape)}.")
+        if mode == "circular" and (plo > m or phi > m):
+            raise ValueError(f"{where}: padding ({lo}, {hi}) at dimension {axis} of input "
+                             f"{tuple(x.shape)} wraps around more than once (mode='circular').")
+        if mode == "replicate" and m == 0 and plo + phi:
+            raise ValueError(f"{where}: cannot replicate-pad dimension {axis} of size 0.")
+        pos = np.arange(-plo, m + phi)
+        if mode == "reflect":
+            idx = np.where(pos < 0, -pos, np.where(pos >= m, 2 * (m - 1) - pos, pos))
+        elif mode == "replicate":
+            idx = np.clip(pos, 0, m - 1)
+        else:
+            idx = np.mod(pos, m) if m else pos
+        maps.append((axis, (idx + a).astype(np.intp), n))
+    return _PadIndexed.apply(x, maps=tuple(maps))
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation, as torch:
+    y[n, o, t] = Σ_c,i x_pad[n, c, s·t + d·i] w[o, c, i] + b[o] (conv2d with a height of 1).
+
+    Args:
+        input: (N, C_in, L) or unbatched (C_in, L).
+        weight: (C_out, C_in / groups, k). bias: (C_out,) or None.
+        stride, dilation: positive ints. padding: an int, 'valid' or 'same' (stride 1).
+        groups: independent channel groups.
+
+    Returns:
+        Tensor (N, C_out, L_out) with L_out = (L + 2p - d(k - 1) - 1) // s + 1.
+
+    Raises:
+        ValueError: ranks, channel counts, sizes (as conv2d). TypeError: non-float input.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.conv1d(np.arange(5, dtype=np.float32).reshape(1, 1, 5), np.ones((1, 1, 2), np.float32)).numpy()
+    array([[[1., 3., 5., 7.]]], dtype=float32)
+    """
+    where = "conv1d"
+    x, back = _checks.float_input(where, "input", input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{where}: expected 2-D (C, L) unbatched or 3-D (N, C, L) batched input, "
+                         f"got shape {x.shape}.")
+    w = _checks.float_param(where, "weight", _checks.tensor(where, "weight", weight), x.data.dtype)
+    if bias is not None:
+        bias = _checks.float_param(where, "bias", _checks.tensor(where, "bias", bias), x.data.dtype)
+    if w.ndim != 3:
+        raise ValueError(f"{where}: weight must be 3-D (out_channels, in_channels / groups, k), "
+                         f"got shape {w.shape}.")
+    g = _checks.positive_int(where, "groups", groups)
+    O, Cg, k = w.shape
+    C = x.shape[-2]
+    if O % g:
+        raise ValueError(f"{where}: out_channels (weight.shape[0] = {O}) must be divisible by "
+                         f"groups = {g}.")
+    if C != Cg * g:
+        raise ValueError(f"{where}: weight of shape {w.shape} with groups={g} expects input with "
+                         f"{Cg * g} channels (dim {x.ndim - 2}), got input of shape {x.shape}.")
+    if bias is not None and np.shape(getattr(bias, "data", bias)) != (O,):
+        raise ValueError(f"{where}: bias must have shape ({O},) to match weight {w.shape}, got "
+                         f"{np.shape(getattr(bias, 'data', bias))}.")
+    s1, d1 = _single(stride, "stride", where), _single(dilation, "dilation", where)
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{where}: padding must be an int, 'valid' or 'same', got {padding!r}.")
+        if padding == "same" and s1 != 1:
+            raise ValueError(f"{where}: padding='same' is not supported for strided convolutions "
+                             f"(got stride={stride!r}); use stride=1 or explicit padding.")
+        p2, p1 = padding, 0
+    else:
+        p1 = _single(padding, "padding", where, 0)
+        p2 = (0, p1)
+    L, span = x.shape[-1], d1 * (k - 1) + 1
+    if span > L + 2 * p1 and padding != "same":
+        raise ValueError(f"{where}: the padded input has length {L + 2 * p1} but the (dilated) "
+                         f"kernel spans {span}; the kernel can't be longer than the padded input.")
+    y = conv2d(x.unsqueeze(-2), w.unsqueeze(-2), bias, (1, s1), p2, (1, d1), g)
+    return back(y.squeeze(-2))
+
+
+def _single(v, name, where, low=1):
+    """An int (or a 1-tuple of one), >= low."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise _checks.error(ValueError, where, name, "an int or a 1-tuple", repr(v))
+        v = v[0]
+    return _checks.integer(where, name, v, low=low)
+
+
+def _adaptive_matrix(n, m):
+    """(m, n): row i averages inputs floor(i n / m) .. ceil((i + 1) n / m) - 1."""
+    a = np.zeros((m, n))
+    for i in range(m):
+        s, e = (i * n) // m, -((-(i + 1) * n) // m)
+        a[i, s:e] = 1.0 / (e - s)
+    return a
+
+
+def _out_size(v, n, name, where):
+    return n if v is None else _checks.positive_int(where, name, v)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed ``output_size`` (int or (h, w); None keeps that size):
+    output cell i covers input rows floor(i H / h) .. ceil((i + 1) H / h) - 1, as torch.
+
+    Raises:
+        ValueError: not 3-D/4-D input, non-positive sizes.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.adaptive_avg_pool2d(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4), 1).numpy()
+    array([[[[7.5]]]], dtype=float32)
+    """
+    where = "adaptive_avg_pool2d"
+    x, back = _float_input(input, where)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"{where}: output_size must be an int or a pair, got {output_size!r}.")
+        oh, ow = output_size
+    else:
+        oh = ow = output_size
+    H, W = x.shape[-2:]
+    oh, ow = _out_size(oh, H, "output_size", where), _out_size(ow, W, "output_size", where)
+    if H == 0 or W == 0:
+        raise ValueError(f"{where}: input of shape {x.shape} has an empty spatial dimension.")
+    return back(_AdaptiveAvgPool2d.apply(x, ah=_adaptive_matrix(H, oh), aw=_adaptive_matrix(W, ow)))
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) or (C, L) input to ``output_size`` positions (as torch).
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.adaptive_avg_pool1d(np.arange(6, dtype=np.float32).reshape(1, 1, 6), 2).numpy()
+    array([[[1., 4.]]], dtype=float32)
+    """
+    where = "adaptive_avg_pool1d"
+    x, back = _checks.float_input(where, "input", input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{where}: expected 2-D (C, L) unbatched or 3-D (N, C, L) batched "
+                         f"input, got shape {x.shape}.")
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 1:
+            raise ValueError(f"{where}: output_size must be an int, got {output_size!r}.")
+        output_size = output_size[0]
+    return back(adaptive_avg_pool2d(x.unsqueeze(-2), (1, output_size)).squeeze(-2))
+
+
+def _pool1d_input(input, where):
+    x, back = _checks.float_input(where, "input", input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{where}: expected 2-D (C, L) unbatched or 3-D (N, C, L) batched "
+                         f"input, got shape {x.shape}.")
+    return x, back
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L) input, as torch (max_pool2d with a height
+    of 1); ``return_indices`` gives the positions along L.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.max_pool1d(np.array([[[1.0, 3.0, 2.0, 5.0]]], np.float32), 2).numpy()
+    array([[[3., 5.]]], dtype=float32)
+    """
+    where = "max_pool1d"
+    x, back = _pool1d_input(input, where)
+    k = _single(kernel_size, "kernel_size", where)
+    s = k if stride is None or stride == () else _single(stride, "stride", where)
+    p = _single(padding, "padding", where, 0)
+    d = _single(dilation, "dilation", where)
+    out = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode=ceil_mode,
+                     return_indices=return_indices)
+    if return_indices:
+        return back(out[0].squeeze(-2)), out[1].squeeze(-2)
+    return back(out.squeeze(-2))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L) input, as torch.
+
+    >>> import numpy as np, fastnn.functional as F
+    >>> F.avg_pool1d(np.array([[[1.0, 3.0, 2.0, 6.0]]], np.float32), 2).numpy()
+    array([[[2., 4.]]], dtype=float32)
+    """
+    where = "avg_pool1d"
+    x, back = _pool1d_input(input, where)
+    k = _single(kernel_size, "kernel_size", where)
+    s = k if stride is None or stride == () else _single(stride, "stride", where)
+    p = _single(padding, "padding", where, 0)
+    return back(avg_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode,
+                           count_include_pad).squeeze(-2))

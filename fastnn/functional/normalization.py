@@ -10,7 +10,7 @@ from ..autograd.norm import BatchNorm as _BatchNorm
 from ..autograd.norm import LayerNorm as _LayerNorm
 from ..tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "normalize", "cosine_similarity"]
 
 
 def _param(p, shape, where, name, dtype):
@@ -147,3 +147,49 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     b = _param(bias, shape, where, "bias", x.data.dtype)
     eps = _checks.real(where, "eps", eps, low=0.0)
     return back(_LayerNorm.apply(x, w, b, nd=len(shape), eps=eps))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(‖input‖_p, eps)`` along ``dim``, as torch (unit vectors by default).
+
+    Raises:
+        TypeError: a non-float input. ValueError: ``dim`` out of range.
+
+    >>> import fastnn as fn, fastnn.functional as F
+    >>> F.normalize(fn.tensor([[3.0, 4.0]]))
+    tensor([[0.6, 0.8]])
+    """
+    where = "normalize"
+    x, back = _checks.float_input(where, "input", input)
+    d = _checks.dim(where, "dim", dim, max(x.ndim, 1))
+    eps = _checks.real(where, "eps", eps, 0.0)
+    n = x.norm(p, dim=d if x.ndim else None, keepdim=x.ndim > 0)
+    return back(x / n.clamp(min=eps))
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast together),
+    each divided by its norm clamped to ``eps`` first, as torch.
+
+    Raises:
+        TypeError: non-float inputs. ValueError: shapes that don't broadcast, ``dim`` out
+            of range.
+
+    >>> import fastnn as fn, fastnn.functional as F
+    >>> F.cosine_similarity(fn.tensor([[1.0, 0.0], [1.0, 1.0]]), fn.tensor([[1.0, 0.0]]))
+    tensor([1.       , 0.7071068])
+    """
+    where = "cosine_similarity"
+    a, back = _checks.float_input(where, "x1", x1)
+    b, _ = _checks.float_input(where, "x2", x2)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{where}: x1 of shape {a.shape} and x2 of shape {b.shape} cannot be "
+                         f"broadcast together.") from None
+    d = _checks.dim(where, "dim", dim, max(len(shape), 1))
+    eps = _checks.real(where, "eps", eps, 0.0)
+    a, b = a.expand(*shape), b.expand(*shape)
+    na = a.norm(dim=d, keepdim=True).clamp(min=eps)
+    nb = b.norm(dim=d, keepdim=True).clamp(min=eps)
+    return back(((a / na) * (b / nb)).sum(d))

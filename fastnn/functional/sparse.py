@@ -8,7 +8,7 @@ from ..autograd.norm import Embedding as _Embedding
 from .. import _checks
 from ..tensor import Tensor, as_tensor
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -78,3 +78,35 @@ def _renorm_(w, idx, max_norm, norm_type):
     big = norms > max_norm
     scale = max_norm / (norms[big] + 1e-7)
     w[rows[big]] *= scale[:, None].astype(w.dtype)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class labels as one-hot int64 rows, as torch: shape tensor.shape + (C,),
+    C = ``num_classes`` or (when -1) the largest label + 1.
+
+    Raises:
+        TypeError: non-integer labels. ValueError: a negative label or one >= num_classes.
+
+    >>> import fastnn.functional as F
+    >>> F.one_hot([2, 0], num_classes=3)
+    tensor([[0, 0, 1],
+            [1, 0, 0]])
+    """
+    where = "one_hot"
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{where}: expected integer class labels (int64), got dtype {idx.dtype}.")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"{where}: num_classes must be an int, got {num_classes!r}.")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"{where}: class values must be non-negative, got {int(idx.min())}.")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else int(num_classes)
+    if num_classes == -1 and not idx.size:
+        raise ValueError(f"{where}: cannot infer the number of classes from an empty tensor; "
+                         f"pass num_classes.")
+    if idx.size and idx.max() >= n:
+        raise ValueError(f"{where}: class values must be smaller than num_classes ({n}), got "
+                         f"{int(idx.max())}.")
+    out = np.zeros(idx.shape + (n,), np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor._wrap(out)

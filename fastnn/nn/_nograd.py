@@ -19,6 +19,7 @@ in ``build_plan``/``run_plan``.
 from ..autograd.linear import Linear as _LinearOp
 from ..functional.layers import linear_nograd
 from ..tensor import Tensor, as_array
+from . import _fold
 from .activation import ReLU
 from .dropout import AlphaDropout, Dropout, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .linear import Identity, Linear
@@ -50,7 +51,7 @@ def _steps(modules):
 def build_plan(modules):
     """The steps for a sequence of modules: (CALL | SKIP | SKIP_IN_EVAL, module, _)
     or (DENSE, ((weight, bias, activation code), ...), (dropouts, the run's own steps))."""
-    steps, plan, i = _steps(modules), [], 0
+    steps, plan, i = _steps(_fold.fold(list(modules))), [], 0
     while i < len(steps):
         if steps[i][0] != LINEAR:
             plan.append(steps[i])

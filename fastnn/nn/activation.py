@@ -29,15 +29,15 @@ class _Inplace(Module):
 class ReLU(_Inplace):
     """max(x, 0). See fastnn.functional.relu."""
 
-    def forward(self, x):
-        return F.relu(x, self.inplace)
+    def forward(self, input):
+        return F.relu(input, self.inplace)
 
 
 class ReLU6(_Inplace):
     """min(max(x, 0), 6). See fastnn.functional.relu6."""
 
-    def forward(self, x):
-        return F.relu6(x, self.inplace)
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
 
 
 class Hardtanh(Module):
@@ -49,8 +49,8 @@ class Hardtanh(Module):
             raise ValueError(f"Hardtanh: min_val must be <= max_val, got {min_val} > {max_val}.")
         self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
 
-    def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -63,8 +63,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, bool(inplace)
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope, self.inplace)
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -87,8 +87,8 @@ class PReLU(Module):
         self.num_parameters = _checks.positive_int("PReLU", "num_parameters", num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype))
 
-    def forward(self, x):
-        return F.prelu(x, self.weight)
+    def forward(self, input):
+        return F.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -109,8 +109,8 @@ class RReLU(Module):
             raise ValueError(f"RReLU: lower must be <= upper, got lower={lower}, upper={upper}.")
         self.lower, self.upper, self.inplace, self.generator = lower, upper, bool(inplace), generator
 
-    def forward(self, x):
-        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace, self.generator)
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace, self.generator)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}"
@@ -123,8 +123,8 @@ class CReLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return F.crelu(x, self.dim)
+    def forward(self, input):
+        return F.crelu(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -154,8 +154,8 @@ class SReLU(Module):
         self.t_right = Parameter(np.ones(n, dtype))
         self.a_right = Parameter(np.ones(n, dtype))
 
-    def forward(self, x):
-        return F.srelu(x, self.t_left, self.a_left, self.t_right, self.a_right)
+    def forward(self, input):
+        return F.srelu(input, self.t_left, self.a_left, self.t_right, self.a_right)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -168,8 +168,8 @@ class ELU(Module):
         super().__init__()
         self.alpha, self.inplace = alpha, bool(inplace)
 
-    def forward(self, x):
-        return F.elu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -178,8 +178,8 @@ class ELU(Module):
 class SELU(_Inplace):
     """Scaled ELU with the self-normalising constants. See fastnn.functional.selu."""
 
-    def forward(self, x):
-        return F.selu(x, self.inplace)
+    def forward(self, input):
+        return F.selu(input, self.inplace)
 
 
 class CELU(Module):
@@ -191,8 +191,8 @@ class CELU(Module):
             raise ValueError("CELU: alpha must be non-zero, got 0.")
         self.alpha, self.inplace = alpha, bool(inplace)
 
-    def forward(self, x):
-        return F.celu(x, self.alpha, self.inplace)
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -207,8 +207,8 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}.")
         self.approximate = approximate
 
-    def forward(self, x):
-        return F.gelu(x, self.approximate)
+    def forward(self, input):
+        return F.gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -217,8 +217,8 @@ class GELU(Module):
 class SiLU(_Inplace):
     """x sigmoid(x). See fastnn.functional.silu."""
 
-    def forward(self, x):
-        return F.silu(x, self.inplace)
+    def forward(self, input):
+        return F.silu(input, self.inplace)
 
 
 class Softplus(Module):
@@ -228,8 +228,8 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -238,15 +238,15 @@ class Softplus(Module):
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, x):
-        return F.sigmoid(x)
+    def forward(self, input):
+        return F.sigmoid(input)
 
 
 class Tanh(Module):
     """tanh(x)."""
 
-    def forward(self, x):
-        return F.tanh(x)
+    def forward(self, input):
+        return F.tanh(input)
 
 
 def _implicit_dim(ndim):
@@ -263,9 +263,10 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _implicit_dim(np.ndim(getattr(x, "data", x)))
-        return F.softmax(x, dim)
+    def forward(self, input):
+        dim = self.dim if self.dim is not None else \
+            _implicit_dim(np.ndim(getattr(input, "data", input)))
+        return F.softmax(input, dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -274,9 +275,10 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """log_softmax along ``dim`` (None: torch's legacy implicit choice, with its warning)."""
 
-    def forward(self, x):
-        dim = self.dim if self.dim is not None else _implicit_dim(np.ndim(getattr(x, "data", x)))
-        return F.log_softmax(x, dim)
+    def forward(self, input):
+        dim = self.dim if self.dim is not None else \
+            _implicit_dim(np.ndim(getattr(input, "data", input)))
+        return F.log_softmax(input, dim)
 
 
 class Maxout(Module):
@@ -291,8 +293,8 @@ class Maxout(Module):
         super().__init__()
         self.pool_size, self.dim = _checks.positive_int("Maxout", "pool_size", pool_size), dim
 
-    def forward(self, x):
-        return F.maxout(x, self.pool_size, self.dim)
+    def forward(self, input):
+        return F.maxout(input, self.pool_size, self.dim)
 
     def extra_repr(self):
         return f"pool_size={self.pool_size}, dim={self.dim}"

@@ -23,10 +23,10 @@ class _DropoutNd(Module):
         self.inplace = bool(inplace)
         self.generator = None if generator is None else resolve(generator)
 
-    def forward(self, x):
-        if not self.training and type(x) is Tensor:
-            return x      # eval: the identity, with no call (inference latency)
-        return type(self)._fn(x, self.p, self.training, self.inplace, generator=self.generator)
+    def forward(self, input):
+        if not self.training and type(input) is Tensor:
+            return input      # eval: the identity, with no call (inference latency)
+        return type(self)._fn(input, self.p, self.training, self.inplace, generator=self.generator)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"

@@ -9,7 +9,7 @@ from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Identity", "Flatten"]
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten"]
 
 
 class Linear(Module):
@@ -40,16 +40,46 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features)
             init.uniform_(self.bias, -bound, bound, generator)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Identity(Module):
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of Flatten).
+
+    >>> import fastnn as fn
+    >>> fn.nn.Unflatten(1, (2, 5))(fn.zeros(3, 10)).shape
+    (3, 2, 5)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        from ..tensor import _dim, as_tensor
+        x = as_tensor(input, "Unflatten input")
+        d = _dim(self.dim, max(x.ndim, 1), "Unflatten")
+        sizes = self.unflattened_size
+        known = 1
+        for s in sizes:
+            known *= s if s != -1 else 1
+        n = x.shape[d]
+        if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+            raise ValueError(f"Unflatten: unflattened_size {sizes} does not match the size {n} "
+                             f"of dimension {d} (input shape {x.shape}).")
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Flatten(Module):
@@ -59,10 +89,6 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
+    def forward(self, input):
         from ..tensor import as_tensor
-        x = as_tensor(x, "Flatten input")
-        nd = x.ndim
-        s, e = self.start_dim % nd, self.end_dim % nd
-        shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
-        return x.reshape(shape)
+        return as_tensor(input, "Flatten input").flatten(self.start_dim, self.end_dim)

@@ -219,9 +219,30 @@ class Module:
             fn(m)
         return self
 
-    def to(self, dtype):
-        """Cast every parameter and floating buffer to ``dtype`` in place."""
+    def to(self, *args, **kwargs):
+        """Move to a device and/or cast, in place, as torch's ``Module.to``: ``to(device)``
+        (only the CPU exists: 'cpu' is a no-op, any other device raises ValueError),
+        ``to(dtype)`` (every parameter and floating buffer), ``to(device, dtype)``,
+        ``to(tensor)``; keywords ``device=``, ``dtype=``. Returns self."""
+        from .._device import check_device
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}.")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.data.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                device = a
+            elif not isinstance(a, bool):
+                dtype = a
+        check_device(device, f"{type(self).__name__}.to")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: only floating point dtypes are allowed, "
+                            f"got {dtype}.")
         for m in self.modules():
             for k, p in m._parameters.items():
                 if p is not None and p.data.dtype != dtype:
@@ -236,6 +257,14 @@ class Module:
 
     def double(self):
         return self.to(np.float64)
+
+    def cpu(self):
+        """Self: fastnn runs on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        raise ValueError(f"{type(self).__name__}.cuda: fastnn runs on the CPU only "
+                         f"(fn.cuda.is_available() is False).")
 
     def float(self):
         return self.to(np.float32)
@@ -394,15 +423,15 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
-    def forward(self, x):
+    def forward(self, input):
         if not is_grad_enabled():
             plan = self._plan
             if plan is None:
                 plan = self._build_plan()
-            return _nograd.run_plan(plan, x)
+            return _nograd.run_plan(plan, input)
         for m in self._seq:
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
     def _build_plan(self):
         global _nograd

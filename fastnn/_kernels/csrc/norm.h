@@ -13,8 +13,9 @@
  * Partial sums are stored per block and added in block order.
  *
  * Layer norm sees (M, D): M independent rows normalised over their D values. Row
- * statistics are two-pass in double (the row sits in L1); the weight and bias
- * gradients are summed per fixed block of rows, then over blocks in order.
+ * statistics are two-pass in the input's dtype (the row sits in L1; FNN_LN_ACC
+ * accumulators per sum); the weight and bias gradients are summed per fixed block of
+ * rows, then over the blocks in order in double.
  *
  * NaN in gives NaN out: nothing clamps a NaN variance.
  */
@@ -28,6 +29,7 @@
 #define FNN_BN_PLANE_MIN 16       /* plane mode from this many positions per channel */
 #define FNN_BN_COLS 1024          /* row mode: columns per reduction block */
 #define FNN_LN_GRAD_BLOCK 65536   /* layer norm: elements per weight-gradient block */
+#define FNN_LN_ACC 32             /* layer norm: independent accumulators per row sum */
 
 static inline ptrdiff_t fnn_cdiv(ptrdiff_t a, ptrdiff_t b) { return (a + b - 1) / b; }
 static inline ptrdiff_t fnn_max1(ptrdiff_t a) { return a < 1 ? 1 : a; }
@@ -135,7 +137,7 @@ static void FNN_CAT(fnn_bn_red_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1
                                                                                     \
 /* Per-channel sums of a (N, C, L) array, relative to ref[c] (see mode above).     \
  * s1, s2: C doubles out. p1, p2: fnn_bn_partial_size(N, C, L) doubles of scratch. \
- * colref: K doubles of scratch (row mode). Returns 0, or -1 if the memory is short. */ \
+ * colref: K doubles of scratch (row mode). */                                     \
 static void FNN_CAT(fnn_bn_reduce, SFX)(const T *x, const T *g, ptrdiff_t N, ptrdiff_t C, \
                                         ptrdiff_t L, const double *ref, int mode,   \
                                         double *s1, double *s2, double *p1,         \
@@ -251,14 +253,46 @@ static void FNN_CAT(fnn_bn_affine, SFX)(const T *x, const T *g, T *out, ptrdiff_
 }                                                                                   \
                                                                                     \
 /* ---- layer norm ------------------------------------------------------------------ */ \
+/* Row sums in T with FNN_LN_ACC independent accumulators (vector adds in flight at  \
+ * once, not one chain); the order is fixed, so results do not depend on threads.  */ \
+static inline T FNN_CAT(fnn_ln_sum, SFX)(const T *x, ptrdiff_t D, T shift) {        \
+    T acc[FNN_LN_ACC];                                                              \
+    for (int k = 0; k < FNN_LN_ACC; k++) acc[k] = 0;                                \
+    ptrdiff_t j = 0;                                                                \
+    for (; j + FNN_LN_ACC <= D; j += FNN_LN_ACC) {                                  \
+        FNN_SIMD for (int k = 0; k < FNN_LN_ACC; k++) acc[k] += x[j + k] - shift;  \
+    }                                                                               \
+    T s = 0;                                                                        \
+    for (; j < D; j++) s += x[j] - shift;                                           \
+    for (int k = 0; k < FNN_LN_ACC; k++) s += acc[k];                               \
+    return s;                                                                       \
+}                                                                                   \
+static inline T FNN_CAT(fnn_ln_sumsq, SFX)(const T *x, ptrdiff_t D, T m) {          \
+    T acc[FNN_LN_ACC];                                                              \
+    for (int k = 0; k < FNN_LN_ACC; k++) acc[k] = 0;                                \
+    ptrdiff_t j = 0;                                                                \
+    for (; j + FNN_LN_ACC <= D; j += FNN_LN_ACC) {                                  \
+        FNN_SIMD for (int k = 0; k < FNN_LN_ACC; k++) {                             \
+            const T d = x[j + k] - m;                                               \
+            acc[k] += d * d;                                                        \
+        }                                                                           \
+    }                                                                               \
+    T s = 0;                                                                        \
+    for (; j < D; j++) { const T d = x[j] - m; s += d * d; }                        \
+    for (int k = 0; k < FNN_LN_ACC; k++) s += acc[k];                               \
+    return s;                                                                       \
+}                                                                                   \
+                                                                                    \
 typedef struct {                                                                    \
     const T *x, *g, *w, *b;                                                         \
-    T *out;                                                                         \
-    double *mean, *rstd, *pw, *pb;                                                  \
+    T *out, *pw, *pb;                                                               \
+    double *mean, *rstd;                                                            \
     ptrdiff_t M, D, per;                                                            \
     double eps;                                                                     \
 } FNN_CAT(fnn_ln_ctx, SFX);                                                         \
                                                                                     \
+/* Two-pass statistics (mean, then the squared deviations from it), shifted by the  \
+ * row's first value so the first sum does not lose digits to a large offset. */    \
 static void FNN_CAT(fnn_ln_fwd_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) { \
     FNN_CAT(fnn_ln_ctx, SFX) *c = vctx;                                             \
     const ptrdiff_t D = c->D;                                                       \
@@ -266,16 +300,11 @@ static void FNN_CAT(fnn_ln_fwd_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1
     for (ptrdiff_t r = r0; r < r1; r++) {                                           \
         const T *xr = c->x + r * D;                                                 \
         T *yr = c->out + r * D;                                                     \
-        double s = 0, v = 0;                                                        \
-        FNN_SIMD_SUM(s) for (ptrdiff_t j = 0; j < D; j++) s += (double)xr[j];       \
-        const double mu = s / (double)D;                                            \
-        FNN_SIMD_SUM(v) for (ptrdiff_t j = 0; j < D; j++) {                         \
-            const double d = (double)xr[j] - mu;                                    \
-            v += d * d;                                                             \
-        }                                                                           \
-        const double rs = 1.0 / sqrt(v / (double)D + c->eps);                       \
-        c->mean[r] = mu; c->rstd[r] = rs;                                           \
-        const T m = (T)mu, k = (T)rs;                                               \
+        const T sh = D > 0 ? xr[0] : 0;                                             \
+        const T m = sh + FNN_CAT(fnn_ln_sum, SFX)(xr, D, sh) / (T)D;                \
+        const T v = FNN_CAT(fnn_ln_sumsq, SFX)(xr, D, m) / (T)D;                    \
+        const T k = (T)(1.0 / sqrt((double)v + c->eps));                            \
+        c->mean[r] = (double)m; c->rstd[r] = (double)k;                             \
         if (c->w != NULL && c->b != NULL) {                                         \
             const T *w = c->w, *b = c->b;                                           \
             FNN_SIMD for (ptrdiff_t j = 0; j < D; j++) yr[j] = (xr[j] - m) * k * w[j] + b[j]; \
@@ -296,51 +325,48 @@ static void FNN_CAT(fnn_ln_fwd, SFX)(const T *x, T *y, ptrdiff_t M, ptrdiff_t D,
                                      double *mean, double *rstd, int nt) {          \
     FNN_CAT(fnn_ln_ctx, SFX) c;                                                     \
     c.x = x; c.g = NULL; c.w = w; c.b = b; c.out = y; c.mean = mean; c.rstd = rstd; \
-    c.M = M; c.D = D; c.eps = eps;                                                  \
+    c.pw = c.pb = NULL; c.M = M; c.D = D; c.eps = eps;                              \
     c.per = fnn_max1(FNN_NORM_BLOCK / fnn_max1(D));                                 \
     fnn_parallel_for(fnn_cdiv(M, c.per), nt, FNN_CAT(fnn_ln_fwd_body, SFX), &c);     \
 }                                                                                   \
                                                                                     \
-/* gx = rstd (g w - mean_j(g w) - xhat mean_j(g w xhat)); per block of rows, the    \
- * partial sums pw[blk, j] = sum g xhat and pb[blk, j] = sum g (when pw != NULL). */ \
+/* gx = rstd (g w - mean_j(g w) - xhat mean_j(g w xhat)) per row; per block of rows  \
+ * the partial sums pw[blk, j] = sum g xhat and pb[blk, j] = sum g, in the same pass \
+ * as the row sums. */                                                              \
 static void FNN_CAT(fnn_ln_bwd_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) { \
     FNN_CAT(fnn_ln_ctx, SFX) *c = vctx;                                             \
     const ptrdiff_t D = c->D;                                                       \
     const T *w = c->w;                                                              \
-    const double invD = 1.0 / (double)D;                                            \
+    const T invD = (T)1 / (T)D;                                                     \
     for (ptrdiff_t blk = b0; blk < b1; blk++) {                                     \
         const ptrdiff_t r0 = blk * c->per, r1 = fnn_min(c->M, r0 + c->per);         \
-        double *pw = c->pw ? c->pw + blk * D : NULL;                                \
-        double *pb = c->pb ? c->pb + blk * D : NULL;                                \
+        T *pw = c->pw ? c->pw + blk * D : NULL;                                     \
+        T *pb = c->pb ? c->pb + blk * D : NULL;                                     \
         if (pw) for (ptrdiff_t j = 0; j < D; j++) pw[j] = 0;                        \
         if (pb) for (ptrdiff_t j = 0; j < D; j++) pb[j] = 0;                        \
         for (ptrdiff_t r = r0; r < r1; r++) {                                       \
             const T *xr = c->x + r * D, *gr = c->g + r * D;                         \
             T *gx = c->out + r * D;                                                 \
             const T m = (T)c->mean[r], k = (T)c->rstd[r];                           \
-            double sa = 0, sb = 0;                                                  \
-            if (w != NULL) {                                                        \
+            T sa = 0, sb = 0;                                                       \
+            if (w != NULL && pw != NULL && pb != NULL) {                            \
                 FNN_PRAGMA_(omp simd reduction(+:sa, sb))                           \
                 for (ptrdiff_t j = 0; j < D; j++) {                                 \
-                    const T gw = gr[j] * w[j];                                      \
-                    sa += (double)gw;                                               \
-                    sb += (double)(gw * ((xr[j] - m) * k));                         \
+                    const T xh = (xr[j] - m) * k, gv = gr[j], gw = gv * w[j];       \
+                    sa += gw; sb += gw * xh;                                        \
+                    pw[j] += gv * xh; pb[j] += gv;                                  \
                 }                                                                   \
             } else {                                                                \
                 FNN_PRAGMA_(omp simd reduction(+:sa, sb))                           \
                 for (ptrdiff_t j = 0; j < D; j++) {                                 \
-                    sa += (double)gr[j];                                            \
-                    sb += (double)(gr[j] * ((xr[j] - m) * k));                      \
+                    const T xh = (xr[j] - m) * k, gv = gr[j];                       \
+                    const T gw = w != NULL ? gv * w[j] : gv;                        \
+                    sa += gw; sb += gw * xh;                                        \
+                    if (pw) pw[j] += gv * xh;                                       \
+                    if (pb) pb[j] += gv;                                            \
                 }                                                                   \
             }                                                                       \
-            const T ma = (T)(sa * invD), mb = (T)(sb * invD);                       \
-            if (pw) {                                                               \
-                FNN_SIMD for (ptrdiff_t j = 0; j < D; j++)                          \
-                    pw[j] += (double)(gr[j] * ((xr[j] - m) * k));                   \
-            }                                                                       \
-            if (pb) {                                                               \
-                FNN_SIMD for (ptrdiff_t j = 0; j < D; j++) pb[j] += (double)gr[j];  \
-            }                                                                       \
+            const T ma = sa * invD, mb = sb * invD;                                 \
             if (w != NULL) {                                                        \
                 FNN_SIMD for (ptrdiff_t j = 0; j < D; j++)                          \
                     gx[j] = k * (gr[j] * w[j] - ma - (xr[j] - m) * k * mb);         \
@@ -352,9 +378,9 @@ static void FNN_CAT(fnn_ln_bwd_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1
     }                                                                               \
 }                                                                                   \
                                                                                     \
-/* Column sums over the blocks, in block order, a chunk of columns per block. */    \
+/* Column sums over the blocks, in block order (float64), a chunk of columns each. */ \
 typedef struct {                                                                    \
-    const double *pw, *pb;                                                          \
+    const T *pw, *pb;                                                               \
     T *gw, *gb;                                                                     \
     ptrdiff_t nblk, D;                                                              \
 } FNN_CAT(fnn_ln_sum_ctx, SFX);                                                     \
@@ -365,19 +391,19 @@ static void FNN_CAT(fnn_ln_sum_body, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1
     for (ptrdiff_t j = j0; j < j1; j++) {                                           \
         double sw = 0, sb = 0;                                                      \
         for (ptrdiff_t k = 0; k < c->nblk; k++) {                                   \
-            if (c->gw) sw += c->pw[k * c->D + j];                                   \
-            if (c->gb) sb += c->pb[k * c->D + j];                                   \
+            if (c->gw) sw += (double)c->pw[k * c->D + j];                           \
+            if (c->gb) sb += (double)c->pb[k * c->D + j];                           \
         }                                                                           \
         if (c->gw) c->gw[j] = (T)sw;                                                \
         if (c->gb) c->gb[j] = (T)sb;                                                \
     }                                                                               \
 }                                                                                   \
                                                                                     \
-/* Rows per weight-gradient block (fixed by D): callers size pw/pb from it. */      \
+/* pw, pb: fnn_ln_grad_rows-sized blocks of D values of scratch each (when gw / gb). */ \
 static void FNN_CAT(fnn_ln_bwd, SFX)(const T *g, const T *x, T *gx, ptrdiff_t M,    \
                                      ptrdiff_t D, const T *w, const double *mean,   \
                                      const double *rstd, T *gw, T *gb,              \
-                                     double *pw, double *pb, int nt) {              \
+                                     T *pw, T *pb, int nt) {                        \
     FNN_CAT(fnn_ln_ctx, SFX) c;                                                     \
     c.x = x; c.g = g; c.w = w; c.b = NULL; c.out = gx;                              \
     c.mean = (double *)mean; c.rstd = (double *)rstd;                               \
