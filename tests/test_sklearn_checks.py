@@ -8,13 +8,16 @@ from sklearn.utils.estimator_checks import (  # noqa: E402
     check_sample_weight_equivalence_on_dense_data, check_sample_weight_equivalence_on_sparse_data,
     parametrize_with_checks)
 
-from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from fastnn.sklearn import (MLPClassifier, MLPRegressor, NeuralNetClassifier,  # noqa: E402
+                            NeuralNetRegressor, mlp)
 
 ESTIMATORS = [
     MLPClassifier(max_iter=50),
     MLPRegressor(max_iter=50),
     MLPClassifier(solver="sgd", max_iter=50, dtype="float64"),
     MLPRegressor(solver="lbfgs", max_iter=50),
+    NeuralNetClassifier(mlp, module_params={"hidden_layer_sizes": (32,)}, max_epochs=40, lr=0.01),
+    NeuralNetRegressor(mlp, module_params={"hidden_layer_sizes": (32,)}, max_epochs=40, lr=0.01),
 ]
 
 # In float32 (the default dtype) a fit with a sample weighted 2 and a fit with that
@@ -25,7 +28,7 @@ _FLOAT32 = "float32 round-off (1-2 ulps) vs the check's rtol=1e-7; passes in flo
 
 
 def _expected_failures(est):
-    if est.solver == "lbfgs" or est.dtype is None or est.dtype == "float64":
+    if not hasattr(est, "solver") or est.solver == "lbfgs" or est.dtype is None or est.dtype == "float64":
         return {}
     return {"check_sample_weight_equivalence_on_dense_data": _FLOAT32,
             "check_sample_weight_equivalence_on_sparse_data": _FLOAT32}

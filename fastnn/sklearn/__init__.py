@@ -15,5 +15,6 @@ except ImportError as e:   # pragma: no cover - exercised without the extra inst
     raise ImportError("fastnn.sklearn needs scikit-learn: pip install 'fastnn[sklearn]'") from e
 
 from ._mlp import MLPClassifier, MLPRegressor
+from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor, mlp
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor", "mlp"]

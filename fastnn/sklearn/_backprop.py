@@ -214,8 +214,8 @@ class Network:
             X: (m, n_features) dense array or scipy sparse matrix, in ``dtype``.
             Y: (m, n_outputs) targets in ``dtype`` (one-hot for a softmax output).
             sw: (m,) sample weights or None.
-            labels: optional (m,) class indices of a softmax output's one-hot Y (the
-                loss then reads one log-probability per row).
+            labels: optional (m,) class indices of a softmax output's one-hot Y
+                (else found from Y): the loss reads one log-probability per row.
 
         Returns:
             The batch loss (float) with the L2 term.
@@ -239,7 +239,9 @@ class Network:
         else:
             np.dot(a, coefs[last], out=z)
         z += intercepts[last]
-        if labels is not None and self.loss_name == "log_loss" and z.shape[1] > 1:
+        if self.loss_name == "log_loss" and z.shape[1] > 1:
+            if labels is None:
+                labels = Y.argmax(axis=1)
             loss = self._softmax_log_loss(z, labels, sw, rows, a, last)
         else:
             self.output(z)

@@ -382,11 +382,14 @@ class BaseMultilayerPerceptron(BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _forward_pass_fast(self, X, check_input=True):
+        """The output activations for X, in X's float dtype (as scikit-learn returns
+        them) whatever precision the network computes in."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         dtype = self.coefs_[0].dtype
-        return forward(_as_compute(X, dtype), self.coefs_, self.intercepts_, self.activation,
-                       self.out_activation_)
+        out = forward(_as_compute(X, dtype), self.coefs_, self.intercepts_, self.activation,
+                      self.out_activation_)
+        return out.astype(X.dtype if X.dtype.kind == "f" else np.float64, copy=False)
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred = self._predict(X, check_input=False)
