@@ -37,6 +37,7 @@ except ImportError as e:   # pragma: no cover - exercised without the extra inst
     raise ImportError("fastnn.dask needs Dask: pip install 'fastnn[dask]'") from e
 
 from . import serialization
+from ._importpath import import_by_path, import_path
 from .autograd import no_grad
 from .nn.module import Module
 from .tensor import Tensor
@@ -79,7 +80,6 @@ def to_bytes(model, factory=None, factory_kwargs=None):
             raise TypeError("predict: a fastnn.nn module travels as its weights plus the "
                             "function that builds it; pass factory= (an importable function "
                             "or class) and factory_kwargs= (its arguments).")
-        from .sklearn._export import import_path
         content = {"kind": "module", "factory": import_path(factory, "factory"),
                    "factory_kwargs": dict(factory_kwargs or {}),
                    "state": {k: np.array(v) for k, v in model.state_dict().items()}}
@@ -112,7 +112,6 @@ def from_bytes(blob):
     if obj["kind"] == "sklearn":
         from .sklearn._export import from_state
         return from_state(obj["estimator"])
-    from .sklearn._export import import_by_path
     module = import_by_path(obj["factory"])(**obj["factory_kwargs"])
     module.load_state_dict(obj["state"])
     return module.eval()

@@ -203,14 +203,14 @@ def test_test_scores_match_sklearn_on_its_datasets(name):
     X_train, X_test, y_train, y_test = _dataset(name)
     cls = "MLPRegressor" if name in ("diabetes", "california") else "MLPClassifier"
     params = dict(random_state=0)
-    if name == "diabetes":
-        params.update(alpha=1.0, learning_rate_init=0.01, early_stopping=True)
+    if name == "diabetes":      # 442 samples, 10 features: a small, strongly regularised net
+        params.update(hidden_layer_sizes=(20,), alpha=10.0, max_iter=1000)
     ours = getattr(fnsk, cls)(**params).fit(X_train, y_train)
     theirs = getattr(sknn, cls)(**params).fit(X_train, y_train)
     assert ours.coefs_[0].dtype == np.float32
     s_ours, s_theirs = ours.score(X_test, y_test), theirs.score(X_test, y_test)
     assert abs(s_ours - s_theirs) <= 0.01, (s_ours, s_theirs)
-    assert s_theirs > (0.4 if name == "diabetes" else 0.9)
+    assert s_theirs > (0.3 if name == "diabetes" else 0.9)
 
 
 # --------------------------------------------------------------------- behaviour

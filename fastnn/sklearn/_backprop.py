@@ -185,6 +185,7 @@ class Network:
         self.alpha = float(alpha)
         self._buffers = {}
         self._n_coef = int(sizes[n])
+        self._l2_buffer = np.empty(self._n_coef, self.dtype)
         self._ones_out = np.ones(coefs[-1].shape[1], self.dtype)
         eps = np.finfo(self.dtype).eps
         self._log_eps, self._log_1m_eps = np.log(eps), np.log1p(-eps)
@@ -250,10 +251,14 @@ class Network:
         coef_flat = self.flat.data[:self._n_coef]
         loss += (0.5 * self.alpha) * np.dot(coef_flat, coef_flat) / sw_sum
 
+        # every gradient carries 1 / sw_sum: applied once to the output delta (m x k)
+        # instead of to every gradient at the end
         delta = z
         delta -= Y
-        if sw is not None:
-            delta *= sw[:, np.newaxis]
+        if sw is None:
+            delta *= 1.0 / sw_sum
+        else:
+            delta *= (sw / sw_sum)[:, np.newaxis]
         for i in range(last, -1, -1):
             gw, prev = self.coef_grads[i], X if i == 0 else acts[i - 1]
             if sparse and i == 0:
@@ -266,12 +271,9 @@ class Network:
                 np.dot(delta, coefs[i].T, out=d)
                 self.derivative(prev, d)
                 delta = d
-        # (a.T @ delta + alpha W) / sw for every coef, delta.sum(0) / sw for every
-        # intercept: one pass over the flat gradient
-        grad = self.flat.grad
-        if self.alpha:
-            grad[:self._n_coef] += self.alpha * coef_flat
-        grad /= sw_sum
+        if self.alpha:      # + alpha W / sw_sum on every coef, in one pass
+            np.multiply(coef_flat, self.alpha / sw_sum, out=self._l2_buffer)
+            self.flat.grad[:self._n_coef] += self._l2_buffer
         return float(loss)
 
     def _softmax_log_loss(self, z, labels, sw, rows, a, last):

@@ -6,37 +6,18 @@ other processes in fastnn's own format (``fn.save``), never as pickled code.
 A NeuralNet's module factory travels as its import path ("package.module:name"):
 the receiving process imports it by name; nothing in the data is executed.
 """
-import importlib
-
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 
+from .._importpath import import_by_path, import_path
 from ._mlp import MLPClassifier, MLPRegressor
 from ._neuralnet import NeuralNetClassifier, NeuralNetRegressor
 
-__all__ = ["to_state", "from_state", "import_path", "import_by_path"]
+__all__ = ["to_state", "from_state"]
 
 _CLASSES = {c.__name__: c for c in (MLPClassifier, MLPRegressor, NeuralNetClassifier,
                                     NeuralNetRegressor)}
 _PLAIN = (type(None), bool, int, float, str)
-
-
-def import_path(obj, what):
-    """"module:qualname" of an importable function or class, or a clear error."""
-    mod, qual = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    if not mod or not qual or "<" in qual or mod == "__main__":
-        raise TypeError(f"{what} must be importable by name in the worker processes (a "
-                        f"function or class defined at the top level of a module, not in "
-                        f"__main__, not a lambda or a local function), got {obj!r}.")
-    return f"{mod}:{qual}"
-
-
-def import_by_path(path):
-    mod, _, qual = path.partition(":")
-    obj = importlib.import_module(mod)
-    for part in qual.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _plain(value):

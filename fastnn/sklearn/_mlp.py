@@ -240,6 +240,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         # gen_batches(n_samples, batch_size), computed once
         batches = [slice(start, min(start + batch_size, n_samples))
                    for start in range(0, n_samples, batch_size)]
+        # a shuffled copy per epoch, then batches are views: 3 gathers per epoch instead
+        # of 3 per batch (above 64 MB, gather batch by batch as scikit-learn does)
+        whole_epoch = dense and X_train.nbytes + y_train.nbytes <= 64 << 20
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
@@ -250,19 +253,26 @@ class BaseMultilayerPerceptron(BaseEstimator):
                     perm = np.arange(n_samples)
                     self._random_state.shuffle(perm)
                     sample_idx = sample_idx[perm]
+                    if whole_epoch:
+                        X_epoch, y_epoch = X_train.take(sample_idx, axis=0), \
+                            y_train.take(sample_idx, axis=0)
+                        l_epoch = None if labels is None else labels[sample_idx]
+                else:
+                    X_epoch, y_epoch, l_epoch = X_train, y_train, labels
                 accumulated_loss = 0.0
                 for batch_slice in batches:
-                    if self.shuffle:
+                    if self.shuffle and not whole_epoch:
                         batch_idx = sample_idx[batch_slice]
                         X_batch = X_train.take(batch_idx, axis=0) if dense else X_train[batch_idx]
+                        y_batch = y_train.take(batch_idx, axis=0)
+                        l_batch = None if labels is None else labels[batch_idx]
                     else:
                         batch_idx = batch_slice
-                        X_batch = X_train[batch_slice]
-                    sw_batch = None if sw_train is None else sw_train[batch_idx]
-                    y_batch = y_train.take(batch_idx, axis=0) if self.shuffle else \
-                        y_train[batch_slice]
-                    batch_loss = net.backprop(X_batch, y_batch, sw_batch,
-                                              None if labels is None else labels[batch_idx])
+                        X_batch, y_batch = X_epoch[batch_slice], y_epoch[batch_slice]
+                        l_batch = None if labels is None else l_epoch[batch_slice]
+                    sw_batch = None if sw_train is None else \
+                        sw_train[sample_idx[batch_slice] if self.shuffle else batch_slice]
+                    batch_loss = net.backprop(X_batch, y_batch, sw_batch, l_batch)
                     accumulated_loss += batch_loss * (batch_slice.stop - batch_slice.start)
                     solver.step()
                 self._epoch_ends(accumulated_loss / n_samples, n_samples, solver,
