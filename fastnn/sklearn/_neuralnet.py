@@ -314,8 +314,11 @@ class NeuralNet(BaseEstimator):
             if sw is not None:
                 raise ValueError(f"{where}: sample weights are not supported by "
                                  f"{type(self).__name__}; give (x, y) batches.")
-            x = validate_data(self, x, accept_sparse=["csr", "csc"], allow_nd=True,
-                              dtype=(np.float32, np.float64), reset=False)
+            if getattr(x, "ndim", 0) == 2:
+                x = _stream.checked_x(self, x, False)
+            else:
+                x = validate_data(self, x, accept_sparse=["csr", "csc"], allow_nd=True,
+                                  dtype=(np.float32, np.float64), reset=False)
             yield x, np.asarray(y)
 
     # --------------------------------------------------------------- predict
