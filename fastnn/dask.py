@@ -231,9 +231,8 @@ def predict(model, X, batch_size=None, *, method=None, factory=None, factory_kwa
 
 
 def _probe_dtype(frame):
-    kinds = {np.dtype(t).kind for t in frame.dtypes}
-    return np.float32 if all(np.dtype(t) == np.float32 for t in frame.dtypes) else \
-        (np.float64 if kinds <= set("fiub") else np.float64)
+    """The dtype a partition's ``to_numpy()`` gives: float32 if every column is."""
+    return np.float32 if all(np.dtype(t) == np.float32 for t in frame.dtypes) else np.float64
 
 
 def _columns(model, method, probe):

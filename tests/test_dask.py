@@ -177,7 +177,8 @@ def test_dask_ml_incremental_equals_sequential_partial_fit(client):
     X, y = _data(900)
     dX, dy = da.from_array(X, chunks=300), da.from_array(y, chunks=300)
     params = dict(hidden_layer_sizes=(8,), random_state=0)
-    inc = dask_ml.Incremental(MLPClassifier(**params), scoring="accuracy")
+    inc = dask_ml.Incremental(MLPClassifier(**params), scoring="accuracy",
+                              shuffle_blocks=False)     # blocks in order, as the loop below
     inc.fit(dX, dy, classes=np.unique(y))
     local = MLPClassifier(**params)
     for lo in range(0, 900, 300):

@@ -224,6 +224,21 @@ def test_batches_with_sample_weights_and_dataloader_like_tensors():
     _same_weights(a, b)
 
 
+def test_fit_on_fastnn_dataloader_equals_list_of_batches():
+    X, y = _digits(300)
+    X = (X / 16.0).astype(np.float32)
+    loader = fn.data.DataLoader(fn.data.TensorDataset(X, y), batch_size=64)
+    listed = [(X[lo:lo + 64], y[lo:lo + 64]) for lo in range(0, 300, 64)]
+    params = dict(hidden_layer_sizes=(10,), max_iter=3, tol=0.0, random_state=0)
+    a = MLPClassifier(**params).fit(loader, classes=np.arange(10))
+    b = MLPClassifier(**params).fit(listed, classes=np.arange(10))
+    _same_weights(a, b)
+    reg = MLPRegressor(**params).fit(fn.data.DataLoader(
+        fn.data.TensorDataset(X, y.astype(np.float32) / 10), batch_size=64, shuffle=True,
+        generator=fn.random.Generator(0)))
+    assert reg.n_iter_ == 3 and np.isfinite(reg.loss_curve_).all()
+
+
 def test_neuralnet_fit_on_batches():
     X, y = _digits(300)
     X = X / 16.0
