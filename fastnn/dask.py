@@ -103,8 +103,9 @@ def from_bytes(blob):
         from .models import load_model
         return load_model(io.BytesIO(blob))
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
         raise serialization.LoadError(f"fastnn.dask: the model blob is not a fastnn model "
-                                      f"(format {obj.get('format') if isinstance(obj, dict) else type(obj).__name__!r}).")
+                                      f"(format {found!r}).")
     if obj.get("version", 0) > VERSION:
         raise serialization.LoadError(f"fastnn.dask: the model blob has format version "
                                       f"{obj['version']}, newer than this fastnn's "

@@ -28,7 +28,7 @@ _FLOAT32 = "float32 round-off (1-2 ulps) vs the check's rtol=1e-7; passes in flo
 
 
 def _expected_failures(est):
-    if not hasattr(est, "solver") or est.solver == "lbfgs" or est.dtype is None or est.dtype == "float64":
+    if not hasattr(est, "solver") or est.solver == "lbfgs" or est.dtype in (None, "float64"):
         return {}
     return {"check_sample_weight_equivalence_on_dense_data": _FLOAT32,
             "check_sample_weight_equivalence_on_sparse_data": _FLOAT32}

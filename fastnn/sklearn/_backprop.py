@@ -366,7 +366,8 @@ class AdamSolver(_Solver):
         bc2 = 1.0 - self.beta_2 ** self.t
         self._opt.param_groups[0]["eps"] = self.epsilon / math.sqrt(bc2)
         self._opt.step()
-        self.learning_rate = self.learning_rate_init * math.sqrt(bc2) / (1.0 - self.beta_1 ** self.t)
+        self.learning_rate = (self.learning_rate_init * math.sqrt(bc2)
+                              / (1.0 - self.beta_1 ** self.t))
 
 
 class SGDSolver(_Solver):

@@ -4,8 +4,9 @@ estimator, as skorch does for torch modules.
 The module is built at ``fit`` by ``module_factory``: a class or function called with
 ``module_params``, plus ``n_features``, ``n_outputs`` and ``generator`` when its
 signature takes them; ``set_params(module__<name>=...)`` sets one entry (skorch's
-double-underscore routing, so GridSearchCV can tune the module's arguments). Training is the usual fastnn loop (autograd, a ``fn.optim`` optimizer
-chosen by name or class with ``optimizer__*`` parameters, a criterion).
+double-underscore routing, so GridSearchCV can tune the module's arguments).
+Training is the usual fastnn loop: autograd, a ``fn.optim`` optimizer chosen by name
+or class with ``optimizer_params``, and a criterion.
 
 Fitted state pickles as plain data: the factory (by reference), its arguments, the
 module's ``state_dict`` and the optimizer's; the live module is rebuilt on first use
@@ -265,7 +266,8 @@ class NeuralNet(BaseEstimator):
                                    dtype=(np.float32, np.float64), reset=True)
             self._setup_targets(np.asarray(y0), classes)
             n_features = x0.shape[1] if x0.ndim > 1 else 1
-            self._module = self._build_module(n_features, self.n_outputs_, int(rs.randint(2 ** 31 - 1)))
+            seed = int(rs.randint(2 ** 31 - 1))
+            self._module = self._build_module(n_features, self.n_outputs_, seed)
             self._optimizer = None
             self.loss_curve_ = []
             self.n_iter_ = 0

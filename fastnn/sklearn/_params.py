@@ -86,7 +86,8 @@ class RandomState:
             isinstance(v, numbers.Integral) and not isinstance(v, bool) and 0 <= v < 2 ** 32)
 
     def __str__(self):
-        return "an int in the range [0, 4294967295], an instance of 'numpy.random.RandomState' or None"
+        return ("an int in the range [0, 4294967295], an instance of "
+                "'numpy.random.RandomState' or None")
 
 
 class LayerSizes:
