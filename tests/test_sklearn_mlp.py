@@ -237,6 +237,17 @@ def test_user_assigned_coefs_are_used():
     assert all(np.abs(c).sum() > 0 for c in est.coefs_)
 
 
+def test_warm_start_follows_changed_activation_like_sklearn():
+    X, y = _digits(150)
+
+    def refit(est, X, y):
+        est.fit(X, y)
+        return est.set_params(activation="tanh").fit(X, y)
+    ours, theirs = _fit_both("MLPClassifier", X, y, fit=refit, hidden_layer_sizes=(6,),
+                             warm_start=True, max_iter=2, random_state=0)
+    _assert_same_fit(ours, theirs)
+
+
 def test_bad_parameters_are_named():
     X, y = _digits(50)
     with pytest.raises(ValueError, match="'alpha' parameter of MLPClassifier.*Got -1"):

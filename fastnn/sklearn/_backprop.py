@@ -177,6 +177,7 @@ class Network:
         n = len(coefs)
         self.coefs, self.intercepts = views[:n], views[n:]
         self.coef_grads, self.intercept_grads = grads[:n], grads[n:]
+        self.kind = (activation, out_activation, loss)
         self.hidden = ACTIVATIONS[activation]
         self.derivative = DERIVATIVES[activation]
         self.output = ACTIVATIONS[out_activation]

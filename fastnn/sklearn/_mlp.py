@@ -84,7 +84,9 @@ class BaseMultilayerPerceptron(BaseEstimator):
         copies, when those lists were rebound: by early stopping's best weights, by
         unpickling, or by the user)."""
         net = getattr(self, "_net", None)
-        if net is None or net.dtype != dtype or not net.uses(self.coefs_, self.intercepts_):
+        kind = (self.activation, self.out_activation_, self.loss)
+        if net is None or net.dtype != dtype or net.kind != kind or \
+                not net.uses(self.coefs_, self.intercepts_):
             net = self._net = Network(self.coefs_, self.intercepts_, self.activation,
                                       self.out_activation_, self.loss, self.alpha, dtype)
             self.coefs_, self.intercepts_ = list(net.coefs), list(net.intercepts)
