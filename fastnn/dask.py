@@ -36,7 +36,7 @@ try:
 except ImportError as e:   # pragma: no cover - exercised without the extra installed
     raise ImportError("fastnn.dask needs Dask: pip install 'fastnn[dask]'") from e
 
-from . import serialization
+from . import _checks, serialization
 from ._importpath import import_by_path, import_path
 from .autograd import no_grad
 from .nn.module import Module
@@ -48,6 +48,10 @@ FORMAT = "fastnn.dask.model"
 VERSION = 1
 
 _cache = {}                 # blob digest -> (model, lock), per worker process
+# id(blob) -> (blob, entry): a worker hands every task the same bytes object (one graph
+# key), so after the first task a chunk finds its model without hashing the blob again
+# (~1 ms per MB); holding the blob keeps its id from being reused.
+_by_id = {}
 _cache_lock = threading.Lock()
 
 
@@ -120,6 +124,9 @@ def from_bytes(blob):
 
 def _cached(blob):
     """The model for these bytes, rebuilt once per process."""
+    known = _by_id.get(id(blob))
+    if known is not None and known[0] is blob:
+        return known[1]
     key = hashlib.sha256(blob).hexdigest()
     entry = _cache.get(key)
     if entry is None:
@@ -127,6 +134,10 @@ def _cached(blob):
             entry = _cache.get(key)
             if entry is None:
                 entry = _cache[key] = (from_bytes(blob), threading.Lock())
+    with _cache_lock:
+        if len(_by_id) >= 64:          # bytes objects of finished graphs: let them go
+            _by_id.clear()
+        _by_id[id(blob)] = (blob, entry)
     return entry
 
 
@@ -189,10 +200,8 @@ def predict(model, X, batch_size=None, *, method=None, factory=None, factory_kwa
         dataframe a dask Series ("prediction") or DataFrame (columns 0..k-1, or the
         classes for predict_proba).
     """
-    if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) != batch_size
-                                   or batch_size < 1):
-        raise ValueError(f"predict: batch_size must be a positive int or None, got "
-                         f"{batch_size!r}.")
+    if batch_size is not None:
+        batch_size = _checks.positive_int("fastnn.dask.predict", "batch_size", batch_size)
     is_module = isinstance(model, Module) and not type(model).__module__.startswith("fastnn.models")
     if method is None:
         method = "predict"
@@ -265,8 +274,7 @@ class batches:
     """
 
     def __init__(self, X, y=None, batch_size=200):
-        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}.")
+        batch_size = _checks.positive_int("fastnn.dask.batches", "batch_size", batch_size)
         if y is not None and len(y) != X.shape[0]:
             raise ValueError(f"batches: X has {X.shape[0]} rows but y has {len(y)}.")
         self.X, self.y, self.batch_size = X, y, int(batch_size)

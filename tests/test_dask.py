@@ -97,7 +97,7 @@ def test_estimators_predict_bitwise_equal_to_local(client):
 def test_model_travels_once_and_is_rebuilt_once_per_worker(client):
     X, _ = _data(2000)
     est = _fitted()["MLPClassifier"]
-    client.run(lambda: fdask._cache.clear())
+    client.run(lambda: (fdask._cache.clear(), fdask._by_id.clear()))
     out = fdask.predict(est, da.from_array(X, chunks=100))         # 20 chunks
     graph = dict(out.__dask_graph__())
     blobs = [k for k, v in graph.items() if isinstance(v, bytes) or
@@ -108,6 +108,9 @@ def test_model_travels_once_and_is_rebuilt_once_per_worker(client):
     client.compute(out).result(timeout=TIMEOUT)
     sizes = client.run(lambda: len(fdask._cache))
     assert set(sizes.values()) <= {0, 1} and sum(sizes.values()) >= 1
+    # every task on a worker got the one bytes object the worker holds (not a copy each)
+    objects = client.run(lambda: len(fdask._by_id))
+    assert objects == sizes
 
 
 def test_keras_and_torch_style_models(client):
@@ -217,7 +220,11 @@ def test_blob_errors_name_versions_and_kinds():
                       factory=lambda: fn.nn.Linear(6, 2))
     with pytest.raises(TypeError, match="dask array or dask dataframe"):
         fdask.predict(est, np.zeros((4, 6)))
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         fdask.predict(est, da.zeros((4, 6), chunks=2), batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be a positive int, got str"):
+        fdask.predict(est, da.zeros((4, 6), chunks=2), batch_size="64")
+    with pytest.raises(TypeError, match="batches: batch_size"):
+        fdask.batches(da.zeros((4, 6), chunks=2), batch_size=None)
     np.testing.assert_array_equal(fdask.from_bytes(blob).predict(np.ones((3, 6))),
                                   est.predict(np.ones((3, 6))))

@@ -213,6 +213,28 @@ def test_test_scores_match_sklearn_on_its_datasets(name):
     assert s_theirs > (0.3 if name == "diabetes" else 0.9)
 
 
+def test_bench_rows_time_and_score_both_libraries():
+    from fastnn.sklearn import _bench
+    lines = []
+    (row,) = _bench.run_bench(repeat=1, names=["wine"], print_fn=lines.append)
+    assert row["workload"] == "wine" and row["shape"] == (133, 13)
+    assert min(row["sklearn"], row["fastnn"], row["fastnn64"]) > 0
+    assert abs(row["score_fastnn"] - row["score_sklearn"]) <= 0.01
+    assert row["score_sklearn"] > 0.9
+    assert lines[-1].startswith("wine") and len(lines) == 3
+    with pytest.raises(ValueError, match="unknown workload"):
+        _bench.run_bench(names=["mnist"])
+
+
+def test_cli_bench_sklearn_runs_the_table(monkeypatch):
+    from fastnn import __main__ as cli
+    from fastnn.sklearn import _bench
+    calls = []
+    monkeypatch.setattr(_bench, "run_bench", lambda repeat: calls.append(repeat))
+    assert cli.main(["bench", "--sklearn", "--repeat", "3"]) == 0
+    assert calls == [3]
+
+
 # --------------------------------------------------------------------- behaviour
 
 def test_pickle_keeps_predictions_and_continues_training_exactly():

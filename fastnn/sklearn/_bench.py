@@ -3,17 +3,18 @@ same process, timed in alternation (so both see the same machine load).
 
 The workloads are the datasets scikit-learn ships (digits, breast_cancer, wine,
 diabetes) and a california-housing-sized synthetic regression (20,640 x 8),
-standardised, fitted with the estimators' default settings for a fixed number of
-epochs (``tol=0``, so both run every epoch). ``python -m fastnn bench`` prints
-:func:`run_bench`'s table; ``asv_bench/benchmarks/sklearn_mlp.py`` times the same
-fits.
+standardised and split 75/25 (``random_state=0``), fitted on the training part with
+the estimators' default settings for a fixed number of epochs (``tol=0``, so both run
+every epoch) and scored on the test part (accuracy, or R² for the regressions).
+``python -m fastnn bench --sklearn`` prints :func:`run_bench`'s table;
+``asv_bench/benchmarks/sklearn_mlp.py`` times the same fits and tracks the scores.
 """
 import time
 import warnings
 
 import numpy as np
 
-__all__ = ["WORKLOADS", "load", "fit", "run_bench"]
+__all__ = ["WORKLOADS", "load", "split", "fit", "run_bench"]
 
 #: name -> (estimator kind, epochs timed)
 WORKLOADS = {
@@ -39,6 +40,14 @@ def load(name):
     return StandardScaler().fit_transform(X), y
 
 
+def split(name):
+    """(X_train, X_test, y_train, y_test) of a workload, 75/25, the same split every time."""
+    from sklearn.model_selection import train_test_split
+    X, y = load(name)
+    strat = y if WORKLOADS[name][0] == "classifier" else None
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=strat)
+
+
 def fit(library, name, X, y, **params):
     """Fit ``library``'s ('fastnn' or 'sklearn') estimator for workload ``name``."""
     kind, epochs = WORKLOADS[name]
@@ -56,11 +65,15 @@ def run_bench(repeat=5, names=None, print_fn=print):
     """Time fastnn's and scikit-learn's fits side by side; print and return the rows.
 
     Each repetition runs scikit-learn, fastnn (default float32) and fastnn with
-    ``dtype=None`` (scikit-learn's float64) back to back; ratios are per repetition,
-    then the median (so a burst of machine load hits both sides of a ratio).
+    ``dtype=None`` (scikit-learn's float64) back to back on the training split; ratios
+    are per repetition, then the median (so a burst of machine load hits both sides of
+    a ratio). Each fit is scored on the test split: the score columns are scikit-learn's
+    and fastnn's (float32) test accuracy or R², which the fits' seeds make the same
+    every repetition.
 
     Returns:
-        list of dicts: workload, shape, epochs, median seconds per library, ratios.
+        list of dicts: workload, shape, epochs, median seconds per library, ratios,
+        test scores.
     """
     names = list(names or WORKLOADS)
     unknown = sorted(set(names) - set(WORKLOADS))
@@ -69,29 +82,36 @@ def run_bench(repeat=5, names=None, print_fn=print):
                          f"{sorted(WORKLOADS)}.")
     rows = []
     print_fn(f"MLP fit, scikit-learn vs fastnn.sklearn, default settings, fixed epochs, "
-             f"median of {repeat} (ratio = sklearn time / fastnn time)")
-    print_fn(f"{'workload':<15}{'shape':>13}{'epochs':>8}{'sklearn':>10}{'fastnn':>10}"
-             f"{'ratio':>8}{'fastnn f64':>12}{'ratio':>8}")
+             f"median of {repeat} (ratio = sklearn time / fastnn time); test score = "
+             f"accuracy (R² for regressions) on a 25% split")
+    print_fn(f"{'workload':<15}{'train':>10}{'epochs':>7}{'sklearn':>10}{'fastnn':>10}"
+             f"{'ratio':>8}{'fastnn f64':>12}{'ratio':>8}{'score sk':>10}{'fastnn':>8}"
+             f"{'diff':>8}")
     for name in names:
-        X, y = load(name)
+        X, X_test, y, y_test = split(name)
         fit("fastnn", name, X[:64], y[:64])            # warm: kernels, imports
         fit("fastnn", name, X[:64], y[:64], dtype=None)
         times = {"sklearn": [], "fastnn": [], "fastnn64": []}
+        scores = {}
         for _ in range(repeat):
             for key, lib, params in (("sklearn", "sklearn", {}), ("fastnn", "fastnn", {}),
                                      ("fastnn64", "fastnn", {"dtype": None})):
                 t = time.perf_counter()
-                fit(lib, name, X, y, **params)
+                est = fit(lib, name, X, y, **params)
                 times[key].append(time.perf_counter() - t)
+                scores[key] = float(est.score(X_test, y_test))
         sk = np.array(times["sklearn"])
         row = {"workload": name, "shape": X.shape, "epochs": WORKLOADS[name][1],
                **{k: float(np.median(v)) for k, v in times.items()},
                "ratio": float(np.median(sk / np.array(times["fastnn"]))),
-               "ratio64": float(np.median(sk / np.array(times["fastnn64"])))}
+               "ratio64": float(np.median(sk / np.array(times["fastnn64"]))),
+               "score_sklearn": scores["sklearn"], "score_fastnn": scores["fastnn"],
+               "score_fastnn64": scores["fastnn64"]}
         rows.append(row)
-        print_fn(f"{name:<15}{'%dx%d' % X.shape:>13}{row['epochs']:>8}{row['sklearn']:>9.3f}s"
+        print_fn(f"{name:<15}{'%dx%d' % X.shape:>10}{row['epochs']:>7}{row['sklearn']:>9.3f}s"
                  f"{row['fastnn']:>9.3f}s{row['ratio']:>7.2f}x{row['fastnn64']:>11.3f}s"
-                 f"{row['ratio64']:>7.2f}x")
+                 f"{row['ratio64']:>7.2f}x{row['score_sklearn']:>10.4f}"
+                 f"{row['score_fastnn']:>8.4f}{row['score_fastnn'] - row['score_sklearn']:>+8.4f}")
     return rows
 
 
