@@ -1,12 +1,13 @@
-"""Run the asv benchmarks' fastnn and torch methods interleaved in one process and print
-medians and ratios (fastnn / torch), for quoting numbers on a shared, noisy machine:
+"""Run the asv benchmarks' fastnn methods and their anchors (torch, scikit-learn, Dask)
+interleaved in one process and print medians and ratios (fastnn / anchor), for quoting numbers on a shared, noisy machine:
 both engines see the same load because their samples alternate. As in asv, a
 sample repeats a short call (``number`` times, about 2 ms in all), so caches stay
 as warm as in repeated use.
 
     python asv_bench/side_by_side.py [module-regex] [--reps N] [--seconds S]
 
-A method ``time_X_fastnn`` is paired with every ``time_X_torch*`` of the same class.
+A method ``time_X_fastnn`` is paired with every ``time_X_torch*``, ``time_X_sklearn*``
+and ``time_X_dask*`` of the same class.
 """
 import argparse
 import importlib
@@ -35,6 +36,8 @@ def _instances(cls):
         yield combo, cls()
 
 
+ANCHORS = ("_torch", "_sklearn", "_dask")   # method suffixes of the reference libraries
+
 SAMPLE = 2e-3   # seconds per timed sample: short calls are repeated, as asv's `number`
 
 
@@ -62,7 +65,7 @@ def run_class(cls, reps, seconds):
         if m.endswith("_fastnn"):
             stem = m[: -len("_fastnn")]
             for t in methods:
-                if t.startswith(stem + "_torch"):
+                if t.startswith(tuple(stem + a for a in ANCHORS)):
                     pairs.append((m, t))
     if not pairs:
         return

@@ -184,6 +184,17 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
     return 0
 
 
+def run_sklearn_bench(repeat=7):
+    """``bench --sklearn``: fastnn.sklearn._bench.run_bench (needs scikit-learn)."""
+    try:
+        from .sklearn._bench import run_bench as sklearn_bench
+    except ImportError as e:
+        print(f"bench --sklearn needs scikit-learn ({e}): pip install 'fastnn[sklearn]'")
+        return 1
+    sklearn_bench(repeat=repeat)
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv=None):
@@ -199,6 +210,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7, help="timed runs per kernel (median)")
     p.add_argument("--threads", type=int, default=None, help="fastnn and torch threads")
     p.add_argument("kernels", nargs="*", help="kernel names (default: all)")
+    p.add_argument("--sklearn", action="store_true",
+                   help="instead: fastnn.sklearn's MLP fits and test scores beside scikit-learn's")
     sub.add_parser("warmup", help="compile the Numba kernels in use into the on-disk cache")
     sub.add_parser("info", help="engine, ISA build, CPU features, threads and BLAS in use")
     args = parser.parse_args(argv)
@@ -206,6 +219,8 @@ def main(argv=None):
         return run_info()
     if args.command == "demo":
         return run_demo(epochs=args.epochs, seed=args.seed, distributed=args.distributed)
+    if args.command == "bench" and args.sklearn:
+        return run_sklearn_bench(repeat=args.repeat)
     if args.command == "bench":
         return run_bench(size=args.size, repeat=args.repeat, threads=args.threads,
                          names=args.kernels)
