@@ -17,7 +17,7 @@ once per step in float64 by the optimizer, then cast.
 
 >>> import numpy as np
 >>> h = ADAGRAD.pack(np.float32, clr=0.1, weight_decay=0.0, eps=1e-10, sign=1.0)
->>> float(h[ADAGRAD.clr]) == np.float32(0.1), h.dtype
+>>> bool(h[ADAGRAD.clr] == np.float32(0.1)), h.dtype
 (True, dtype('float32'))
 """
 import collections
