@@ -15,20 +15,41 @@ from ._kernels import get_num_threads, set_num_threads       # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .random import Generator, manual_seed, initial_seed    # noqa: F401
 from .tensor import Tensor, tensor, as_tensor                # noqa: F401
+from ._device import cuda, device                            # noqa: F401
 
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "callbacks",
-         "datasets", "metrics", "random", "serialization"}
+         "datasets", "metrics", "random", "serialization", "data"}
 
 
 def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in ("save", "load"):
+    if name in ("save", "load", "LoadError"):
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
+
+
+def show_config(mode="stdout"):
+    """Print (or with ``mode="dicts"`` return) the engine each kernel family runs on
+    (C, and which ISA build, or the Numba/NumPy twin), the CPU's features, thread
+    counts and the BLAS in use; ``python -m fastnn info`` prints the same.
+
+    >>> import fastnn as fn
+    >>> sorted(fn.show_config(mode="dicts"))
+    ['blas', 'cpu', 'engine', 'env', 'numba', 'threads']
+    """
+    from ._kernels import system_info
+    from .__main__ import format_info
+    if mode not in ("stdout", "dicts"):
+        raise ValueError(f"show_config: expected mode 'stdout' or 'dicts', got {mode!r}.")
+    info = system_info()
+    if mode == "dicts":
+        return info
+    print(format_info(info))
+    return None
 
 
 def warmup(verbose=False):

@@ -6,6 +6,7 @@ Everything above calls plain functions with ndarrays (and ``out=``):
 * :mod:`.reference`   — the NumPy version of every kernel (test oracle).
 * :mod:`.threads`     — ``set_num_threads``/``get_num_threads``, fork and thread safety.
 * :mod:`.jit`         — lazy, disk-cached Numba compilation.
+* :mod:`.engine`      — which engine (C build for this CPU, or Numba/NumPy twin) runs.
 
 Importing this package loads the C extensions but never imports Numba.
 """
@@ -22,11 +23,13 @@ from . import threads  # noqa: E402
 from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .jit import all_numba_kernels  # noqa: E402
 
-__all__ = ["get_num_threads", "set_num_threads", "warmup", "threads"]
+__all__ = ["get_num_threads", "set_num_threads", "warmup", "threads", "system_info"]
 
 # Modules that declare Numba kernels; importing them registers the kernels
 # (cheap: no Numba import until a kernel runs).
 _KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations", "conv"]
+# Every kernel family module (importing one asks the engine for its C extension).
+_FAMILY_MODULES = _KERNEL_MODULES + ["losses", "linear"]
 
 
 def _register_all():
@@ -50,3 +53,68 @@ def warmup(verbose=False):
             print(f"[{i + 1}/{len(kernels)}] {k.module.rsplit('.', 1)[-1]}.{k.name}", flush=True)
         k.compile()
     return len(kernels)
+
+
+def _version(dist):
+    from importlib import metadata
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def system_info():
+    """Engine, ISA build, CPU, threads and BLAS of this process, as a dict (what
+    ``fastnn.show_config`` prints). Loads every kernel family's engine to report it."""
+    import importlib
+    import sys
+    from . import engine
+    errors = []
+    for m in _FAMILY_MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{m}")
+        except ImportError as e:      # FASTNN_ENGINE=c with a missing build
+            errors.append(str(e))
+    try:
+        from . import conv
+        blas_found = conv._c_engine() is not None
+    except ImportError as e:
+        errors.append(str(e))
+        blas_found = False
+    eng = engine.config()
+    eng["errors"] = errors
+    if eng["families"].get("_cconv", {}).get("engine") == "c":
+        eng["families"]["_cconv"]["blas"] = ("NumPy's OpenBLAS, called serially per thread"
+                                             if blas_found else "not found: NumPy GEMM path")
+    th = {"fastnn": get_num_threads(), "cpus_available": threads._cpu_count(),
+          "serial_below": threads.SERIAL_BELOW, "forked_child_serial": threads.in_forked_child()}
+    extra = getattr(threads, "info", None)
+    if callable(extra):
+        th.update(extra())
+    env = {k: os.environ[k] for k in ("FASTNN_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                      "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "FASTNN_ENGINE",
+                                      "FASTNN_ISA") if k in os.environ}
+    numba = {"version": _version("numba"), "imported": "numba" in sys.modules}
+    if numba["imported"]:
+        nb = sys.modules["numba"]
+        numba["threads"] = nb.config.NUMBA_NUM_THREADS
+        try:
+            numba["threading_layer"] = nb.threading_layer()
+        except ValueError:   # no parallel kernel has run yet
+            numba["threading_layer"] = None
+    import numpy as np
+    blas = {"numpy": np.__version__}
+    try:
+        dep = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        blas["numpy_blas"] = f"{dep.get('name')} {dep.get('version')}"
+    except Exception:   # noqa: BLE001  (older NumPy: no dict mode)
+        blas["numpy_blas"] = None
+    try:
+        from threadpoolctl import threadpool_info
+        blas["pools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "version",
+                                                 "num_threads", "threading_layer", "filepath")}
+                         for p in threadpool_info()]
+    except ImportError:
+        blas["pools"] = None
+    return {"engine": eng, "cpu": engine.cpu(), "threads": th, "env": env, "numba": numba,
+            "blas": blas}

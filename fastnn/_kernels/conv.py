@@ -185,9 +185,9 @@ def _load_blas():
     import ctypes
     import glob
     import os
-    try:
-        from . import _cconv
-    except ImportError:
+    from . import engine
+    _cconv = engine.extension("_cconv")
+    if _cconv is None:
         return None
     # NumPy's wheels ship scipy-openblas with 64-bit integers (its symbols are prefixed);
     # the library is already loaded by NumPy, so this opens the same copy

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _celementwise as _ce
-from . import reference as ref
+from . import engine, reference as ref
 from .jit import numba_kernel, float_signatures
 from .threads import threads_for
 
 __all__ = ["Spec", "SPECS", "c_unary", "c_binary", "nb_unary", "nb_binary", "contiguous"]
+
+# the C extension, or its NumPy twin where it cannot run (see engine.py)
+_ce = engine.module("_celementwise", twin="_twin_elementwise")
 
 
 def contiguous(x):

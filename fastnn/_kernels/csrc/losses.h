@@ -31,8 +31,16 @@
 #define FNN_STR_(x) #x
 #define FNN_STR(x) FNN_STR_(x)
 
+/* A compiler barrier on one scalar: its value is taken as is, never re-derived by
+ * reassociating the arithmetic around it (-ffast-math allows that otherwise). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FNN_CE_KEEP(v) __asm__ volatile("" : "+m"(v))
+#else
+#define FNN_CE_KEEP(v) ((void)0)
+#endif
+
 /* Helpers for the expressions (NaN falls through every comparison). */
-#define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u) * ZERO))
+#define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u)))   /* +-0 and NaN: u itself (u * 0 folds to 0 under -ffast-math) */
 #define RELU(u) ((u) < 0 ? ZERO : (u))
 #define CLIP(u, lo, hi) ((u) < (lo) ? (lo) : ((u) > (hi) ? (hi) : (u)))
 #define INSIDE(u, lo, hi) ((u) >= (lo) && (u) <= (hi) ? ONE : ((u) == (u) ? ZERO : (u)))
