@@ -748,3 +748,36 @@ def test_concurrent_threads_train_bitwise_like_serial_runs(engine, run_python):
     code = _CONCURRENT.format(cases=cases, n=2 * threads.NUMBA_SERIAL_BELOW + 7)
     out = run_python(code, env={"FASTNN_ENGINE": engine}, timeout=600)
     assert out.stdout.split() == ["ok"]
+
+
+# --- cold start: the C engine compiles nothing ------------------------------------------
+
+def test_training_steps_on_the_c_engine_never_import_numba(run_python):
+    """The headline MLP (Linear, ReLU, Dropout, cross-entropy, Adam) and a small CNN
+    (conv, PReLU, max pooling, channel dropout, AdamW) train on C kernels alone: the
+    first step in a fresh process loads no Numba, so it compiles nothing."""
+    out = run_python("""
+        import sys
+        import numpy as np
+        import fastnn as fn
+        import fastnn.functional as F
+        from fastnn import workloads as W
+        x, y = W.make_teacher_data(64, 20, 3)
+        model = W.mlp_fastnn(features=20, classes=3)
+        opt = fn.optim.Adam(model.parameters())
+        for _ in range(2):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        nn = fn.nn
+        cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.PReLU(), nn.MaxPool2d(2), nn.Dropout2d(0.25),
+                            nn.Flatten(), nn.Linear(36, 3))
+        xi = np.random.default_rng(0).standard_normal((8, 1, 8, 8)).astype(np.float32)
+        opt = fn.optim.AdamW(cnn.parameters())
+        for _ in range(2):
+            opt.zero_grad()
+            F.cross_entropy(cnn(xi), y[:8]).backward()
+            opt.step()
+        print("numba" in sys.modules)
+    """, env={"FASTNN_ENGINE": "c"}, timeout=120)
+    assert out.stdout.split() == ["False"]
