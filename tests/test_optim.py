@@ -310,6 +310,24 @@ def test_non_contiguous_parameter_is_updated_in_place():
     np.testing.assert_array_equal(base, expected.T)   # the view's memory was updated
 
 
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_non_contiguous_parameter_steps_like_a_contiguous_one(info):
+    kw = info.variants()[-1]
+    base = np.random.default_rng(3).standard_normal((5, 7)).astype(np.float32)
+    p, q = Parameter(base.T), Parameter(np.ascontiguousarray(base.T))
+    opt_p = getattr(fn.optim, info.name)([p], **kw)
+    opt_q = getattr(fn.optim, info.name)([q], **kw)
+    for i in range(4):
+        g = np.random.default_rng(i).standard_normal((7, 5)).astype(np.float32)
+        p.grad, q.grad = g.copy(), g.copy()
+        opt_p.step()
+        opt_q.step()
+    np.testing.assert_array_equal(p.data, q.data)
+    np.testing.assert_array_equal(base.T, q.data)           # the user's memory was updated
+    for k, v in opt_q.state[q].items():
+        np.testing.assert_array_equal(opt_p.state[p][k], v)
+
+
 def test_step_skips_params_without_grad_and_closure_returns_loss():
     a, b = Parameter(np.ones(2, np.float32)), Parameter(np.ones(2, np.float32))
     opt = fn.optim.Adam([a, b], lr=0.1)

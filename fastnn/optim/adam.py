@@ -72,7 +72,7 @@ class Adam(Optimizer):
 
     def _advance(self, st, x, group):
         if group["amsgrad"] and "max_exp_avg_sq" not in st:   # switched on mid-run
-            st["max_exp_avg_sq"] = np.zeros_like(x)
+            st["max_exp_avg_sq"] = np.zeros(x.shape, x.dtype)
         return super()._advance(st, x, group)
 
     def _hyper(self, group, dtype, step):

@@ -95,7 +95,7 @@ class RMSprop(Optimizer):
         for name, on in (("momentum_buffer", group["momentum"] > 0),
                          ("grad_avg", group["centered"])):
             if on and name not in st:
-                st[name] = np.zeros_like(x)
+                st[name] = np.zeros(x.shape, x.dtype)
         return None     # h does not depend on the step
 
     def _hyper(self, group, dtype, key):

@@ -229,7 +229,10 @@ class Optimizer:
                 g = g.astype(data.dtype)
             st = state.get(p)
             if st is None:
-                st = state[p] = self._new_state(data, group)
+                # state arrays are C-contiguous whatever the parameter's layout: the
+                # kernel updates them through flat views
+                st = state[p] = self._new_state(
+                    data if data.flags.c_contiguous else np.empty(data.shape, data.dtype), group)
             if data.flags.c_contiguous:
                 yield data, data.ravel(), g.ravel(), st
             else:
