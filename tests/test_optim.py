@@ -96,6 +96,22 @@ def test_kernel_matches_reference_on_every_engine(info, kw):
                 np.testing.assert_allclose(a, b, **tol, err_msg=f"{engine} {dtype} n={n}")
 
 
+@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+def test_kernel_keeps_nan_and_inf_like_the_reference(info, kw):
+    """Infinite and NaN parameters and gradients: no engine may fold them away (a
+    flag switched off must not turn into a multiplication by zero)."""
+    for dtype in (np.float32, np.float64):
+        x, g, states, h = _kernel_call(info, kw, dtype, 64, np.random.default_rng(1), True)
+        x[::7], x[3::7], x[5::11], g[2::9] = np.inf, -np.inf, np.nan, np.inf
+        with np.errstate(all="ignore"):
+            expected = getattr(R, f"{info.kernel}_step")(x, g, *states, h)
+            for engine in ENGINES:
+                got = _run_kernel(K.engines()[engine][info.kernel], x, g, states, h)
+                for a, b in zip(got, expected):
+                    np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=engine)
+                    np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6, err_msg=engine)
+
+
 N_PARALLEL = 2 * threads.NUMBA_SERIAL_BELOW + 7   # both engines go parallel
 
 
