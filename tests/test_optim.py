@@ -768,6 +768,43 @@ _CONCURRENT = """
             t.join()
         same = sum(bool((g == want[1]).all()) for g in got)
         assert same == 8, (cls, kw, f"{{same}}/8 concurrent runs equal the serial run")
+
+    # whole models: the headline MLP (Linear, ReLU, Dropout with its own generator,
+    # cross-entropy), each trained by its own thread with Adam or AdamW
+    import fastnn.functional as F
+    from fastnn import workloads as W
+    x, y = W.make_teacher_data(512)
+
+    def make(cls):
+        model = W.mlp_fastnn(seed=0)        # seeds the global generator: built serially
+        for m in model.modules():
+            if isinstance(m, fn.nn.Dropout):
+                m.generator = fn.Generator(5)
+        return model, getattr(fn.optim, cls)(model.parameters(), lr=1e-3)
+
+    def fit(model, opt):
+        model.train()
+        for i in range(4):
+            opt.zero_grad()
+            F.cross_entropy(model(x[i * 128:(i + 1) * 128]), y[i * 128:(i + 1) * 128]).backward()
+            opt.step()
+        return [p.data.copy() for p in model.parameters()]
+
+    for cls in ("Adam", "AdamW"):
+        want = fit(*make(cls))
+        runs = [make(cls) for _ in range(8)]
+        got = [None] * 8
+
+        def work(i):
+            got[i] = fit(*runs[i])
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        same = sum(all((a == b).all() for a, b in zip(g, want)) for g in got)
+        assert same == 8, (cls, f"{{same}}/8 concurrent MLP runs equal the serial run")
     print("ok")
 """
 
@@ -776,8 +813,9 @@ _CONCURRENT = """
 @pytest.mark.parametrize("engine", ["c", "numba"])
 def test_concurrent_threads_train_bitwise_like_serial_runs(engine, run_python):
     """Every optimizer (Adam and AdamW included) gives the same bits with 1, 2 and 3
-    threads, and 8 Python threads each training its own parameter match the serial
-    run: a thread that finds the parallel pool busy may not round differently."""
+    threads, and 8 Python threads each training its own parameter (then its own MLP
+    with Adam/AdamW) match the serial run: a thread that finds the parallel pool busy
+    may not round differently."""
     cases = [(info.name, info.variants()[-1]) for info in OPTIMIZERS]
     code = _CONCURRENT.format(cases=cases, n=2 * threads.NUMBA_SERIAL_BELOW + 7)
     out = run_python(code, env={"FASTNN_ENGINE": engine}, timeout=600)
