@@ -22,15 +22,18 @@ def test_import_does_not_load_numba(run_python):
 
 
 def test_import_is_fast(run_python):
+    # NumPy is imported first: its own import (0.1-0.5 s, most of it on a loaded
+    # machine) is every NumPy user's cost, not fastnn's
     code = """
         import time
+        import numpy
         t = time.perf_counter()
         import fastnn
         print(time.perf_counter() - t)
     """
     run_python(code)  # fills the OS file cache
     best = min(float(run_python(code).stdout) for _ in range(3))
-    assert best < 0.3, f"import fastnn took {best:.3f} s (best of 3)"
+    assert best < 0.3, f"import fastnn took {best:.3f} s after numpy (best of 3)"
 
 
 def test_import_keeps_denormals(run_python):
