@@ -53,11 +53,11 @@ def _sgd_valid(kw):
 
 
 _ADAM_BAD = (
-    (dict(betas=(1.0, 0.999)), r"betas\[0\]=1\.0"),
-    (dict(betas=(0.9, -0.1)), r"betas\[1\]=-0\.1"),
-    (dict(eps=-1e-8), r"eps=-1e-08"),
-    (dict(weight_decay=-0.5), r"weight_decay=-0\.5"),
-    (dict(lr=float("nan")), r"lr=nan"),
+    (dict(betas=(1.0, 0.999)), r"betas\[0\] must be .*, got 1\.0"),
+    (dict(betas=(0.9, -0.1)), r"betas\[1\] must be .*, got -0\.1"),
+    (dict(eps=-1e-8), r"eps must be .*, got -1e-08"),
+    (dict(weight_decay=-0.5), r"weight_decay must be .*, got -0\.5"),
+    (dict(lr=float("nan")), r"lr must be .*, got nan"),
 )
 
 OPTIMIZERS = [
@@ -66,9 +66,10 @@ OPTIMIZERS = [
         dict(momentum=(0.0, 0.9), dampening=(0.0, 0.2), nesterov=_BOOL, weight_decay=_WD,
              maximize=_BOOL),
         valid=_sgd_valid,
-        bad=((dict(lr=-0.1), r"lr=-0\.1"), (dict(lr=float("nan")), r"lr=nan"),
-             (dict(momentum=-1.0), r"momentum=-1\.0"),
-             (dict(weight_decay=-1e-3), r"weight_decay=-0\.001"),
+        bad=((dict(lr=-0.1), r"lr must be .*, got -0\.1"),
+             (dict(lr=float("nan")), r"lr must be .*, got nan"),
+             (dict(momentum=-1.0), r"momentum must be .*, got -1\.0"),
+             (dict(weight_decay=-1e-3), r"weight_decay must be .*, got -0\.001"),
              (dict(nesterov=True), r"nesterov=True.*momentum=0"),
              (dict(nesterov=True, momentum=0.9, dampening=0.1), r"dampening=0\.1"))),
     OptimInfo(
@@ -76,12 +77,14 @@ OPTIMIZERS = [
         dict(lr_decay=(0.0, 0.05), initial_accumulator_value=(0.0, 0.3), weight_decay=_WD,
              maximize=_BOOL),
         positive=("sum",),
-        bad=((dict(eps=-1.0), r"eps=-1\.0"), (dict(lr_decay=-1.0), r"lr_decay=-1\.0"))),
+        bad=((dict(eps=-1.0), r"eps must be .*, got -1\.0"),
+             (dict(lr_decay=-1.0), r"lr_decay must be .*, got -1\.0"))),
     OptimInfo(
         "RMSprop", "rmsprop", dict(lr=0.01, alpha=0.9),
         dict(centered=_BOOL, momentum=(0.0, 0.8), weight_decay=_WD, maximize=_BOOL),
         positive=("square_avg",),
-        bad=((dict(alpha=-0.1), r"alpha=-0\.1"), (dict(eps=float("nan")), r"eps=nan"))),
+        bad=((dict(alpha=-0.1), r"alpha must be .*, got -0\.1"),
+             (dict(eps=float("nan")), r"eps must be .*, got nan"))),
     OptimInfo(
         "Adam", "adam", dict(lr=0.02, betas=(0.8, 0.95)),
         dict(amsgrad=_BOOL, weight_decay=_WD, maximize=_BOOL),
@@ -90,17 +93,19 @@ OPTIMIZERS = [
         "AdamW", "adam", dict(lr=0.02, betas=(0.8, 0.95)),
         dict(amsgrad=_BOOL, weight_decay=_WD, maximize=_BOOL),
         positive=("exp_avg_sq", "max_exp_avg_sq"),
-        bad=((dict(betas=(0.9, 1.0)), r"betas\[1\]=1\.0"), (dict(lr=-1.0), r"lr=-1\.0"))),
+        bad=((dict(betas=(0.9, 1.0)), r"betas\[1\] must be .*, got 1\.0"),
+             (dict(lr=-1.0), r"lr must be .*, got -1\.0"))),
     OptimInfo(
         "Adamax", "adamax", dict(lr=0.02),
         dict(weight_decay=_WD, maximize=_BOOL),
         positive=("exp_inf",),
-        bad=((dict(betas=(float("nan"), 0.9)), r"betas\[0\]=nan"),)),
+        bad=((dict(betas=(float("nan"), 0.9)), r"betas\[0\] must be .*, got nan"),)),
     OptimInfo(
         "Adadelta", "adadelta", dict(lr=0.5),
         dict(weight_decay=_WD, maximize=_BOOL),
         positive=("square_avg", "acc_delta"),
-        bad=((dict(rho=1.5), r"rho=1\.5"), (dict(weight_decay=-2.0), r"weight_decay=-2\.0"))),
+        bad=((dict(rho=1.5), r"rho must be .*, got 1\.5"),
+             (dict(weight_decay=-2.0), r"weight_decay must be .*, got -2\.0"))),
 ]
 
 BY_NAME = {info.name: info for info in OPTIMIZERS}
