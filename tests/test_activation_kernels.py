@@ -121,20 +121,28 @@ def test_same_bits_with_1_2_and_3_threads(engine, rng, fastnn_threads):
             np.testing.assert_array_equal(a, b)
 
 
+F16 = r"x must be a C-contiguous float32 or float64 array in native byte order, .*float16"
+
+
 def test_c_binding_refuses_bad_arrays():
     if "c" not in ENGINES:
         pytest.skip("the C extension is not in use")
     from fastnn._kernels import _cactivations as C
     x = np.ones((2, 3, 4), np.float32)
-    with pytest.raises(TypeError, match="x of dtype float32 or float64, got float16"):
+    with pytest.raises(TypeError, match=F16):
         C.prelu_fwd(x.astype(np.float16), np.ones(3, np.float32), x, 1)
-    with pytest.raises(ValueError, match=r"parameter 0 of shape \(3,\), got \(2,\)"):
+    with pytest.raises(ValueError, match=r"parameter 0 must be of shape \(3,\), got shape \(2,\)"):
         C.prelu_fwd(x, np.ones(2, np.float32), np.empty_like(x), 1)
-    with pytest.raises(TypeError, match="rows of dtype float64, got float32"):
+    with pytest.raises(TypeError, match="rows must be a C-contiguous float64 .*float32"):
         C.prelu_bwd(x, np.ones(3, np.float32), x, np.empty_like(x), np.empty((2, 3), np.float32), 1)
-    with pytest.raises(ValueError, match=r"out of shape \(2, 2, 12\)"):
+    with pytest.raises(ValueError, match=r"out must be of shape \(2, 2, 12\)"):
         C.crelu_fwd(x.reshape(2, 12), np.empty((2, 12), np.float32), 1)
-    with pytest.raises(ValueError, match="C-contiguous"):
+    with pytest.raises(TypeError, match="native byte order, got an array of dtype >f8"):
+        C.prelu_fwd(x.astype(np.float64), np.ones(3, ">f8"), np.empty(x.shape), 1)
+    with pytest.raises(TypeError, match="idx must be a C-contiguous int32 array.*dtype int64"):
+        C.maxout_fwd(x.reshape(2, 3, 2, 2), np.empty((2, 3, 2), np.float32),
+                     np.empty((2, 3, 2), np.int64), 1)
+    with pytest.raises(TypeError, match="C-contiguous=False"):
         C.srelu_fwd(np.ones((2, 3, 8), np.float32)[:, :, ::2], *[np.ones(3, np.float32)] * 4,
                     np.empty_like(x), 1)
     with pytest.raises(ValueError, match=r"2 indices lie outside \[0, 2\)"):

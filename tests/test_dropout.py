@@ -97,21 +97,32 @@ def test_every_engine_gives_the_same_bits_with_1_2_and_3_threads(engine, fastnn_
             np.testing.assert_array_equal(a, b)
 
 
+F16 = r"x must be a C-contiguous float32 or float64 array in native byte order, .*float16"
+
+
 def test_c_binding_refuses_bad_arrays():
     if "c" not in ENGINES:
         pytest.skip("the C extension is not in use")
     from fastnn._kernels import _cdropout as C
     x = np.ones(10, np.float32)
-    with pytest.raises(TypeError, match="x of dtype float32 or float64, got float16"):
+    with pytest.raises(TypeError, match=F16):
         C.dropout_fwd(x.astype(np.float16), x, np.empty(10, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
-    with pytest.raises(ValueError, match="mask of 10 elements, got 9"):
+    with pytest.raises(ValueError, match=r"mask must hold 10 elements, got shape \(9,\)"):
         C.dropout_fwd(x, x, np.empty(9, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
-    with pytest.raises(TypeError, match="out of dtype float32, got float64"):
+    with pytest.raises(TypeError, match="out must be a C-contiguous float32 array .*dtype float64"):
         C.dropout_bwd(x, np.ones(10, np.uint8), np.empty(10), 1.0, 1)
     with pytest.raises(ValueError, match="x of 10 elements is not 3 rows"):
         C.channel_apply(x, np.ones(3, np.uint8), x, 1.0, 0, 0, 1)
-    with pytest.raises(ValueError, match="C-contiguous"):
+    with pytest.raises(TypeError, match="C-contiguous=False"):
         C.dropout_bwd(np.ones(20, np.float32)[::2], np.ones(10, np.uint8), x, 1.0, 1)
+    with pytest.raises(TypeError, match="native byte order, got an array of dtype >f4"):
+        C.dropout_fwd(x.astype(">f4"), x, np.empty(10, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
+    with pytest.raises(TypeError, match="mask must be a C-contiguous uint8 array.*dtype bool"):
+        C.dropout_bwd(x, np.ones(10, bool), x.copy(), 1.0, 1)
+    ro = x.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be writeable"):
+        C.dropout_bwd(x, np.ones(10, np.uint8), ro, 1.0, 1)
 
 
 # --- statistics -------------------------------------------------------------------------------

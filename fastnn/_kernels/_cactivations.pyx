@@ -3,13 +3,15 @@
 crelu, maxout, forward and backward.
 
 Callers (fastnn._kernels.activations) pass C-contiguous arrays already viewed in the
-kernel's layout; every array is checked here (dtype, shape, contiguity), so no call
-can make the C code read or write past a buffer. Parameter-gradient partial sums
-come back per (n, c) row in float64.
+kernel's layout; every array is checked here (dtype, byte order and contiguity through
+the shared _ccheck.pxd, then shape), so no call can make the C code read or write past
+a buffer. Parameter-gradient partial sums come back per (n, c) row in float64.
 """
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int32_t
+
+from fastnn._kernels._ccheck cimport float_type, is_kernel_array, same
 
 cnp.import_array()
 
@@ -46,44 +48,40 @@ cdef extern from "activations.h" nogil:
     ptrdiff_t fnn_maxout_bwd_f64(fnn_act_args *, int)
 
 
-cdef int _float(str where, str name, object a) except -1:
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
-    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{where}: expected {name} of dtype float32 or float64, got "
-                        f"{(<cnp.ndarray>a).dtype}.")
-    return t
-
-
 cdef tuple _shape(str where, str name, object a, int ndim):
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
+    if not isinstance(a, cnp.ndarray):
+        raise TypeError(f"{where}: {name} must be a numpy.ndarray, got {type(a).__name__}.")
     if cnp.PyArray_NDIM(<cnp.ndarray>a) != ndim:
-        raise ValueError(f"{where}: expected {name} of {ndim} dimensions, got shape {a.shape}.")
+        raise ValueError(f"{where}: {name} must have {ndim} dimensions, got shape {a.shape}.")
     return tuple(a.shape)
 
 
+cdef str _described(object a):
+    if not isinstance(a, cnp.ndarray):
+        return type(a).__name__
+    return f"an array of dtype {a.dtype}, shape {a.shape}, C-contiguous={a.flags.c_contiguous}"
+
+
 cdef void *_arr(str where, str name, object a, int t, tuple shape, bint write) except? NULL:
-    """The data of a checked array: type number t, this shape, C-contiguous."""
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
-    cdef cnp.ndarray x = <cnp.ndarray>a
-    if cnp.PyArray_TYPE(x) != t:
-        raise TypeError(f"{where}: expected {name} of dtype {cnp.PyArray_DescrFromType(t)}, "
-                        f"got {x.dtype}.")
+    """The data of a checked array: type number t in native byte order, C-contiguous
+    (the shared checks of _ccheck.pxd), this shape, writeable when the kernel writes it."""
+    if t == cnp.NPY_INT32:
+        # _ccheck names float and int64 arrays; the maxout indices are int32
+        if not is_kernel_array(a, t):
+            raise TypeError(f"{where}: {name} must be a C-contiguous int32 array in native "
+                            f"byte order, got {_described(a)}.")
+    else:
+        same(a, t, -1, where, name)
     if tuple(a.shape) != shape:
-        raise ValueError(f"{where}: expected {name} of shape {shape}, got {a.shape}.")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{where}: expected {name} to be C-contiguous.")
-    if write and not cnp.PyArray_ISWRITEABLE(x):
-        raise ValueError(f"{where}: {name} is read-only.")
-    return cnp.PyArray_DATA(x)
+        raise ValueError(f"{where}: {name} must be of shape {shape}, got shape {a.shape}.")
+    if write and not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+        raise ValueError(f"{where}: {name} must be writeable, got a read-only array.")
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
 cdef int _channels(str where, fnn_act_args *a, x, tuple params, int *t) except -1:
     """x (N, C, S) and its one or four per-channel parameters (C,) into a."""
-    t[0] = _float(where, "x", x)
+    t[0] = float_type(x, where, "x")
     a.N, a.C, a.S = _shape(where, "x", x, 3)
     a.x = _arr(where, "x", x, t[0], (a.N, a.C, a.S), False)
     cdef tuple c = (a.C,)
@@ -156,7 +154,7 @@ def srelu_bwd(x, tl, al, tr, ar, g, gx, rows, int nt):
 def crelu_fwd(x, out, int nt):
     """out (O, 2, M) = (relu(x), relu(-x)) for x (O, M)."""
     cdef fnn_act_args a
-    cdef int t = _float("crelu_fwd", "x", x)
+    cdef int t = float_type(x, "crelu_fwd", "x")
     a.N, a.S = _shape("crelu_fwd", "x", x, 2)
     a.x = _arr("crelu_fwd", "x", x, t, (a.N, a.S), False)
     a.out = _arr("crelu_fwd", "out", out, t, (a.N, 2, a.S), True)
@@ -170,7 +168,7 @@ def crelu_fwd(x, out, int nt):
 def crelu_bwd(x, g, gx, int nt):
     """gx (O, M) from x (O, M) and the output gradient g (O, 2, M)."""
     cdef fnn_act_args a
-    cdef int t = _float("crelu_bwd", "x", x)
+    cdef int t = float_type(x, "crelu_bwd", "x")
     a.N, a.S = _shape("crelu_bwd", "x", x, 2)
     a.x = _arr("crelu_bwd", "x", x, t, (a.N, a.S), False)
     a.g = _arr("crelu_bwd", "g", g, t, (a.N, 2, a.S), False)
@@ -185,7 +183,7 @@ def crelu_bwd(x, g, gx, int nt):
 def maxout_fwd(x, out, idx, int nt):
     """out, idx (O, G, I) = max over K of x (O, G, K, I) and its int32 position."""
     cdef fnn_act_args a
-    cdef int t = _float("maxout_fwd", "x", x)
+    cdef int t = float_type(x, "maxout_fwd", "x")
     a.N, a.G, a.K, a.S = _shape("maxout_fwd", "x", x, 4)
     a.x = _arr("maxout_fwd", "x", x, t, (a.N, a.G, a.K, a.S), False)
     a.out = _arr("maxout_fwd", "out", out, t, (a.N, a.G, a.S), True)
@@ -202,7 +200,7 @@ def maxout_fwd(x, out, idx, int nt):
 def maxout_bwd(g, idx, gx, int nt):
     """gx (O, G, K, I): g (O, G, I) at the arg-max idx of each group, zeros elsewhere."""
     cdef fnn_act_args a
-    cdef int t = _float("maxout_bwd", "g", g)
+    cdef int t = float_type(g, "maxout_bwd", "g")
     a.N, a.G, a.K, a.S = _shape("maxout_bwd", "gx", gx, 4)
     a.g = _arr("maxout_bwd", "g", g, t, (a.N, a.G, a.S), False)
     a.idx_in = <const int32_t *>_arr("maxout_bwd", "idx", idx, cnp.NPY_INT32, (a.N, a.G, a.S), False)

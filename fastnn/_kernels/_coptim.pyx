@@ -4,13 +4,16 @@
 Each ``<name>_step(p, g, *state, h, nt)`` updates the flat C-contiguous parameter
 ``p`` and its state in place; ``h`` holds the step's scalars in the layout declared
 once in fastnn._kernels.optim, read here by name into the kernel's struct. Every
-array is checked here (one float dtype, C-contiguous, sizes), so no call can make
-the C code read past a buffer: each state array the flags in ``h`` use must be as
-long as ``p``; one they switch off is never touched (pass ``optim.empty(dtype)``).
+array is checked here (one float dtype in native byte order, C-contiguous, sizes: the
+shared checks of _ccheck.pxd), so no call can make the C code read past a buffer: each
+state array the flags in ``h`` use must be as long as ``p``; one they switch off is
+never touched (pass ``optim.empty(dtype)``).
 """
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from libc.stdlib cimport malloc, free
+
+from fastnn._kernels._ccheck cimport float_type, same
 
 from fastnn._kernels.optim import SGD, ADAGRAD, RMSPROP, ADAM, ADAMAX, ADADELTA
 
@@ -56,35 +59,19 @@ cdef extern from "optim.h" nogil:
 
 # --- argument checks: the one gate in front of the C loops ----------------------------
 
-cdef int _float_type(str where, str name, object a) except -1:
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
-    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{where}: expected {name} of dtype float32 or float64, got "
-                        f"{(<cnp.ndarray>a).dtype}.")
-    return t
-
-
+# dtype, byte order, layout and size: the checks shared by every C wrapper (_ccheck.pxd)
 cdef void *_array(str where, str name, object a, int t, ptrdiff_t n, bint used, bint write) except? NULL:
-    """The data pointer of a checked array: dtype t, C-contiguous, n elements. An
-    array the flags switch off (``used`` false) is never touched: NULL, any size."""
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
+    """The data pointer of a checked array: dtype t in native byte order, C-contiguous,
+    n elements. An array the flags switch off (``used`` false) is never touched: NULL,
+    any size."""
     if not used:
+        if not isinstance(a, cnp.ndarray):
+            raise TypeError(f"{where}: {name} must be a numpy.ndarray, got {type(a).__name__}.")
         return NULL
-    cdef cnp.ndarray x = <cnp.ndarray>a
-    if cnp.PyArray_TYPE(x) != t:
-        raise TypeError(f"{where}: expected {name} of dtype "
-                        f"{'float32' if t == cnp.NPY_FLOAT32 else 'float64'}, got {x.dtype}.")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{where}: expected {name} to be C-contiguous.")
-    cdef ptrdiff_t size = cnp.PyArray_SIZE(x)
-    if size != n:
-        raise ValueError(f"{where}: expected {name} of {n} elements (as p), got {size}.")
-    if write and not cnp.PyArray_ISWRITEABLE(x):
-        raise ValueError(f"{where}: {name} is read-only.")
-    return cnp.PyArray_DATA(x)
+    same(a, t, n, where, name)
+    if write and not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+        raise ValueError(f"{where}: {name} must be writeable, got a read-only array.")
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
 cdef class _H:
@@ -107,7 +94,7 @@ cdef _H _hyper(str where, object h, int t, object layout):
 
 
 cdef int _args(str where, fnn_opt_args *a, p, g, int *t) except -1:
-    t[0] = _float_type(where, "p", p)
+    t[0] = float_type(p, where, "p")
     a.n = cnp.PyArray_SIZE(<cnp.ndarray>p)
     a.p = _array(where, "p", p, t[0], a.n, True, True)
     a.g = _array(where, "g", g, t[0], a.n, True, False)
@@ -234,14 +221,10 @@ def adadelta_step(p, g, square_avg, acc_delta, h, int nt):
 # --- packs of small parameters -----------------------------------------------------------
 
 cdef _pack_copy(str where, list arrays, offsets, flat, bint to_flat, int nt):
-    cdef int t = _float_type(where, "flat", flat)
+    cdef int t = float_type(flat, where, "flat")
     cdef ptrdiff_t count = len(arrays), total = cnp.PyArray_SIZE(<cnp.ndarray>flat), j
     _array(where, "flat", flat, t, total, True, to_flat)
-    if type(offsets) is not cnp.ndarray or cnp.PyArray_TYPE(<cnp.ndarray>offsets) != cnp.NPY_INT64 \
-            or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>offsets) \
-            or cnp.PyArray_SIZE(<cnp.ndarray>offsets) != count + 1:
-        raise TypeError(f"{where}: expected offsets, a C-contiguous int64 array of "
-                        f"{count + 1} elements.")
+    same(offsets, cnp.NPY_INT64, count + 1, where, "offsets")
     cdef const ptrdiff_t *off = <const ptrdiff_t *>cnp.PyArray_DATA(<cnp.ndarray>offsets)
     if off[0] != 0 or off[count] != total:
         raise ValueError(f"{where}: offsets must run from 0 to flat's size {total}, got "

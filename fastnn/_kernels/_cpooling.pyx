@@ -3,12 +3,15 @@
 
 Callers (fastnn._kernels.pooling) pass C-contiguous arrays and the geometry that
 fastnn.functional validated; the geometry and every array are checked again here
-(dtypes, shapes, strides and paddings that keep every window inside the plane), so
-no call can make the C code read or write past a buffer.
+(dtypes, byte order and layout through the shared _ccheck.pxd; shapes, strides and
+paddings that keep every window inside the plane), so no call can make the C code
+read or write past a buffer.
 """
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int64_t
+
+from fastnn._kernels._ccheck cimport float_type, same
 
 cnp.import_array()
 
@@ -28,40 +31,26 @@ cdef extern from "pooling.h" nogil:
     void fnn_avg_pool2d_bwd_f64(const double *, double *, const fnn_pool_geom *, int)
 
 
-cdef int _float(str where, str name, object a) except -1:
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
-    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"{where}: expected {name} of dtype float32 or float64, got "
-                        f"{(<cnp.ndarray>a).dtype}.")
-    return t
-
-
+# dtype, byte order and layout: the checks shared by every C wrapper (_ccheck.pxd)
 cdef void *_plane(str where, str name, object a, int t, ptrdiff_t P, ptrdiff_t H, ptrdiff_t W,
                   bint write) except? NULL:
-    """The data of a checked (P, H, W) array of type number t, C-contiguous."""
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
+    """The data of a checked (P, H, W) array of type number t (native byte order,
+    C-contiguous), writeable when the kernel writes it."""
+    same(a, t, -1, where, name)
     cdef cnp.ndarray x = <cnp.ndarray>a
-    if cnp.PyArray_TYPE(x) != t:
-        raise TypeError(f"{where}: expected {name} of dtype {cnp.PyArray_DescrFromType(t)}, "
-                        f"got {x.dtype}.")
     if cnp.PyArray_NDIM(x) != 3 or x.shape[0] != P or x.shape[1] != H or x.shape[2] != W:
-        raise ValueError(f"{where}: expected {name} of shape ({P}, {H}, {W}), got "
+        raise ValueError(f"{where}: {name} must be of shape ({P}, {H}, {W}), got shape "
                          f"{a.shape}.")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{where}: expected {name} to be C-contiguous.")
     if write and not cnp.PyArray_ISWRITEABLE(x):
-        raise ValueError(f"{where}: {name} is read-only.")
+        raise ValueError(f"{where}: {name} must be writeable, got a read-only array.")
     return cnp.PyArray_DATA(x)
 
 
 cdef tuple _shape3(str where, str name, object a):
-    if type(a) is not cnp.ndarray:
-        raise TypeError(f"{where}: expected {name} to be a numpy.ndarray, got {type(a).__name__}.")
+    if not isinstance(a, cnp.ndarray):
+        raise TypeError(f"{where}: {name} must be a numpy.ndarray, got {type(a).__name__}.")
     if cnp.PyArray_NDIM(<cnp.ndarray>a) != 3:
-        raise ValueError(f"{where}: expected {name} of 3 dimensions (planes, height, width), "
+        raise ValueError(f"{where}: {name} must have 3 dimensions (planes, height, width), "
                          f"got shape {a.shape}.")
     return tuple(a.shape)
 
@@ -92,7 +81,7 @@ def max_pool2d_fwd(x, y, idx, tuple window, int nt):
     """y, idx (P, OH, OW) = window maxima of x (P, H, W) and their flat indices;
     window = (kh, kw, sh, sw, ph, pw, dh, dw)."""
     cdef fnn_pool_geom g
-    cdef int t = _float("max_pool2d_fwd", "x", x)
+    cdef int t = float_type(x, "max_pool2d_fwd", "x")
     _geometry("max_pool2d_fwd", &g, _shape3("max_pool2d_fwd", "x", x),
               _shape3("max_pool2d_fwd", "y", y), window, True)
     cdef const void *xp = _plane("max_pool2d_fwd", "x", x, t, g.P, g.H, g.W, False)
@@ -109,7 +98,7 @@ def max_pool2d_fwd(x, y, idx, tuple window, int nt):
 def max_pool2d_bwd(gy, idx, gx, int nt):
     """gx (P, H, W) = gy (P, OH, OW) added at the flat indices idx (P, OH, OW)."""
     cdef fnn_pool_geom g
-    cdef int t = _float("max_pool2d_bwd", "gy", gy)
+    cdef int t = float_type(gy, "max_pool2d_bwd", "gy")
     g.P, g.OH, g.OW = _shape3("max_pool2d_bwd", "gy", gy)
     _, g.H, g.W = _shape3("max_pool2d_bwd", "gx", gx)
     cdef const void *gyp = _plane("max_pool2d_bwd", "gy", gy, t, g.P, g.OH, g.OW, False)
@@ -129,7 +118,7 @@ def max_pool2d_bwd(gy, idx, gx, int nt):
 def avg_pool2d_fwd(x, y, tuple window, bint include_pad, ptrdiff_t divisor, int nt):
     """y (P, OH, OW) = window means of x (P, H, W); window = (kh, kw, sh, sw, ph, pw)."""
     cdef fnn_pool_geom g
-    cdef int t = _float("avg_pool2d_fwd", "x", x)
+    cdef int t = float_type(x, "avg_pool2d_fwd", "x")
     _geometry("avg_pool2d_fwd", &g, _shape3("avg_pool2d_fwd", "x", x),
               _shape3("avg_pool2d_fwd", "y", y), window, False)
     g.include_pad, g.divisor = include_pad, divisor
@@ -145,7 +134,7 @@ def avg_pool2d_fwd(x, y, tuple window, bint include_pad, ptrdiff_t divisor, int 
 def avg_pool2d_bwd(gy, gx, tuple window, bint include_pad, ptrdiff_t divisor, int nt):
     """gx (P, H, W): each output's gradient spread over its window, / the divisor."""
     cdef fnn_pool_geom g
-    cdef int t = _float("avg_pool2d_bwd", "gy", gy)
+    cdef int t = float_type(gy, "avg_pool2d_bwd", "gy")
     _geometry("avg_pool2d_bwd", &g, _shape3("avg_pool2d_bwd", "gx", gx),
               _shape3("avg_pool2d_bwd", "gy", gy), window, False)
     g.include_pad, g.divisor = include_pad, divisor
