@@ -25,7 +25,11 @@ with _sigint_deferred():
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "callbacks",
-         "datasets", "metrics", "random", "serialization", "data"}
+         "datasets", "metrics", "random", "serialization", "data", "optimizers",
+         "initializers", "regularizers"}
+# Keras's top-level names (keras.Input, keras.Sequential, keras.Model): module, attribute
+_KERAS_NAMES = {"Input": ("layers", "Input"), "Sequential": ("models", "Sequential"),
+                "Model": ("models", "Model")}
 
 
 def __getattr__(name):
@@ -33,6 +37,9 @@ def __getattr__(name):
     if name in _LAZY:
         with _sigint_deferred():
             return importlib.import_module(f"{__name__}.{name}")
+    if name in _KERAS_NAMES:
+        module, attr = _KERAS_NAMES[name]
+        return getattr(__getattr__(module), attr)
     if name in ("save", "load", "LoadError"):
         return getattr(__getattr__("serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")

@@ -86,11 +86,11 @@ def run_info():
 
 # --------------------------------------------------------------------------- demo
 
-def run_demo(epochs=None, seed=0):
+def run_demo(epochs=None, seed=0, distributed=False):
     """What ``python -m fastnn demo`` runs: the Keras-style digits demo
-    (:func:`fastnn.demo.run_demo`)."""
+    (:func:`fastnn.demo.run_demo`); ``distributed`` trains data-parallel over MPI."""
     from .demo import run_demo as _run
-    _run(seed=seed, **({} if epochs is None else {"epochs": epochs}))
+    _run(seed=seed, distributed=distributed, **({} if epochs is None else {"epochs": epochs}))
     return 0
 
 
@@ -192,6 +192,8 @@ def main(argv=None):
     p = sub.add_parser("demo", help="train on the shipped digits and print test accuracy")
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI: mpirun -n 2 python -m fastnn demo --distributed")
     p = sub.add_parser("bench", help="kernel throughput against NumPy and PyTorch")
     p.add_argument("--size", type=int, default=1 << 22, help="elements per array (default 4M)")
     p.add_argument("--repeat", type=int, default=7, help="timed runs per kernel (median)")
@@ -203,7 +205,7 @@ def main(argv=None):
     if args.command == "info":
         return run_info()
     if args.command == "demo":
-        return run_demo(epochs=args.epochs, seed=args.seed)
+        return run_demo(epochs=args.epochs, seed=args.seed, distributed=args.distributed)
     if args.command == "bench":
         return run_bench(size=args.size, repeat=args.repeat, threads=args.threads,
                          names=args.kernels)

@@ -1,31 +1,43 @@
 """Keras-style losses (``fn.losses``): same formulas, 1e-7 clipping and label
-conventions as Keras.
+conventions as Keras 3.
 
 A plain function per loss holds the math and returns one loss per sample (last axis
-reduced), differentiable with respect to ``y_pred``; each calls a fused
-value+gradient kernel once (fastnn/_kernels/losses.py). The classes are thin
-wrappers that reduce over the batch, and ``ALL_LOSSES`` maps every name and alias;
-``get`` resolves a name, a callable or a loss object.
+reduced), differentiable with respect to ``y_pred``; each is one
+``autograd.keras_losses.KerasLoss`` call (a fused value+gradient kernel). The
+classes (``MeanSquaredError``, ``BinaryCrossentropy(from_logits=...)``, ...) wrap a
+function with a reduction and sample weights, as Keras's ``LossFunctionWrapper``;
+``ALL_LOSSES`` maps every name and alias, and ``get`` resolves a name, a class, a
+callable or a loss object.
+
+Targets and predictions whose ranks differ by one are aligned as Keras does: a
+trailing axis of size 1 is dropped, or a rank-1 operand gains one, so targets of
+shape (N,) against predictions (N, 1) give one loss per sample.
 
 >>> import fastnn as fn
 >>> fn.losses.mse([[1.0, 2.0]], [[1.0, 0.0]]).numpy()
 array([2.], dtype=float32)
+>>> fn.losses.mse([1.0, 2.0], [[1.0], [0.0]]).numpy()
+array([0., 4.], dtype=float32)
 """
+import numbers
+
 import numpy as np
 
 from . import _checks
-from ._kernels import losses as K
-from .autograd.losses import KerasRowLoss, index_str
+from .autograd.keras_losses import KerasLoss
+from .autograd.losses import index_str
 from .tensor import Tensor, as_array, as_tensor
 
 __all__ = ["mean_squared_error", "mse", "mean_absolute_error", "mae",
            "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error", "msle",
-           "squared_hinge", "hinge", "binary_crossentropy", "categorical_crossentropy",
-           "sparse_categorical_crossentropy", "kullback_leibler_divergence", "kld", "kl_divergence",
-           "cosine_proximity", "cosine_similarity", "Loss", "MeanSquaredError", "MeanAbsoluteError",
+           "squared_hinge", "hinge", "huber", "binary_crossentropy", "categorical_crossentropy",
+           "sparse_categorical_crossentropy", "kullback_leibler_divergence", "kld",
+           "kl_divergence", "cosine_proximity", "cosine_similarity", "Loss",
+           "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Hinge", "SquaredHinge",
-           "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
-           "KLDivergence", "CosineSimilarity", "ALL_LOSSES", "get"]
+           "Huber", "BinaryCrossentropy", "CategoricalCrossentropy",
+           "SparseCategoricalCrossentropy", "KLDivergence", "CosineSimilarity", "ALL_LOSSES",
+           "get"]
 
 
 # --- argument handling -------------------------------------------------------------
@@ -42,44 +54,45 @@ def _pred(where, y_pred):
 
 
 def _pair(where, y_true, y_pred):
-    """(y_true ndarray in y_pred's dtype, y_pred Tensor) of one shape.
+    """(y_true ndarray in y_pred's dtype and shape, y_pred Tensor).
 
-    As Keras, a trailing axis of size 1 on either side is squeezed when the ranks
-    differ by one; any other mismatch raises.
+    Ranks that differ by one are aligned as Keras's ``squeeze_or_expand_to_same_rank``;
+    then y_true broadcasts to y_pred's shape, or a ValueError names both shapes.
     """
     p = _pred(where, y_pred)
     t = as_array(y_true.data if isinstance(y_true, Tensor) else y_true, where=f"{where} y_true")
     t = t.astype(p.dtype, copy=False)
-    if t.shape != p.shape:
-        if t.ndim == p.ndim + 1 and t.shape[-1] == 1 and t.shape[:-1] == p.shape:
-            t = t.reshape(p.shape)
-        elif p.ndim == t.ndim + 1 and p.shape[-1] == 1 and p.shape[:-1] == t.shape:
-            p = p.reshape(t.shape)
+    if t.ndim == p.ndim + 1 and t.shape[-1] == 1:
+        if p.ndim == 1:
+            p = p.reshape(p.shape + (1,))
         else:
+            t = t.reshape(t.shape[:-1])
+    elif p.ndim == t.ndim + 1 and p.shape[-1] == 1:
+        if t.ndim == 1:
+            t = t.reshape(t.shape + (1,))
+        else:
+            p = p.reshape(p.shape[:-1])
+    if t.shape != p.shape:
+        try:
+            t = np.broadcast_to(t, p.shape)
+        except ValueError:
             raise ValueError(f"{where}: y_true and y_pred must have the same shape, got y_true of "
-                             f"shape {t.shape} and y_pred of shape {p.shape}.")
+                             f"shape {t.shape} and y_pred of shape {p.shape}.") from None
     if p.ndim < 1:
         p, t = p.reshape(1), t.reshape(1)
     return t, p
 
 
-def _row_kernel(op, mean=True):
-    """Kernel over the last axis for a pointwise row of csrc/losses.h (mean or sum)."""
-    def kernel(t, p, grad):
-        cols = p.shape[-1]
-        k = 1.0 / cols if mean and cols else 1.0
-        out, g = K.pointwise_rows(op, p, t, 0.0, grad, k)
-        if mean:
-            out *= k
-        return out, g
-    return kernel
+def _axis(where, axis):
+    if axis not in (-1, None):
+        raise ValueError(f"{where}: only axis=-1 (the last axis) is supported, got axis={axis!r}.")
 
 
-def _pointwise(where, op, y_true, y_pred, mean=True, transform=None):
+def _apply(where, kind, y_true, y_pred, transform=None, param=0.0):
     t, p = _pair(where, y_true, y_pred)
     if transform is not None:
         t = transform(t)
-    return KerasRowLoss.apply(t, p, kernel=_row_kernel(op, mean))
+    return KerasLoss.apply(p, t, kind=kind, param=param)
 
 
 def _hinge_labels(t):
@@ -90,7 +103,8 @@ def _hinge_labels(t):
 
 
 def _smooth(where, label_smoothing):
-    if not 0.0 <= label_smoothing <= 1.0:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) \
+            or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing!r}.")
     return float(label_smoothing)
 
@@ -112,7 +126,7 @@ def mean_squared_error(y_true, y_pred):
     >>> fn.losses.mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]]).numpy()
     array([0.5], dtype=float32)
     """
-    return _pointwise("mean_squared_error", "mse", y_true, y_pred)
+    return _apply("mean_squared_error", "mean_squared_error", y_true, y_pred)
 
 
 def mean_absolute_error(y_true, y_pred):
@@ -131,7 +145,7 @@ def mean_absolute_error(y_true, y_pred):
     >>> fn.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]]).numpy()
     array([1.5], dtype=float32)
     """
-    return _pointwise("mean_absolute_error", "l1", y_true, y_pred)
+    return _apply("mean_absolute_error", "mean_absolute_error", y_true, y_pred)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -150,7 +164,8 @@ def mean_absolute_percentage_error(y_true, y_pred):
     >>> fn.losses.mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 4.0]]).numpy()
     array([25.], dtype=float32)
     """
-    return _pointwise("mean_absolute_percentage_error", "k_mape", y_true, y_pred)
+    return _apply("mean_absolute_percentage_error", "mean_absolute_percentage_error", y_true,
+                  y_pred)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
@@ -169,7 +184,8 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     >>> fn.losses.mean_squared_logarithmic_error([[0.0]], [[0.0]]).numpy()
     array([0.], dtype=float32)
     """
-    return _pointwise("mean_squared_logarithmic_error", "k_msle", y_true, y_pred)
+    return _apply("mean_squared_logarithmic_error", "mean_squared_logarithmic_error", y_true,
+                  y_pred)
 
 
 def hinge(y_true, y_pred):
@@ -188,7 +204,7 @@ def hinge(y_true, y_pred):
     >>> fn.losses.hinge([[1.0, 0.0]], [[0.5, 0.5]]).numpy()
     array([1.], dtype=float32)
     """
-    return _pointwise("hinge", "k_hinge", y_true, y_pred, transform=_hinge_labels)
+    return _apply("hinge", "hinge", y_true, y_pred, transform=_hinge_labels)
 
 
 def squared_hinge(y_true, y_pred):
@@ -207,10 +223,10 @@ def squared_hinge(y_true, y_pred):
     >>> fn.losses.squared_hinge([[1.0, 0.0]], [[0.5, 0.5]]).numpy()
     array([1.25], dtype=float32)
     """
-    return _pointwise("squared_hinge", "k_sq_hinge", y_true, y_pred, transform=_hinge_labels)
+    return _apply("squared_hinge", "squared_hinge", y_true, y_pred, transform=_hinge_labels)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """Log loss, mean over the last axis.
 
     Probabilities are clipped to [ε, 1 − ε] (ε = 1e-7): ℓ = −(y·log p + (1 − y)·log(1 − p));
@@ -232,11 +248,14 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     0.6931
     """
     s = _smooth("binary_crossentropy", label_smoothing)
-    return _pointwise("binary_crossentropy", "bce_logits" if from_logits else "k_bce", y_true, y_pred,
-                      transform=(lambda t: t * (1 - s) + 0.5 * s) if s else None)
+    _axis("binary_crossentropy", axis)
+    return _apply("binary_crossentropy",
+                  "binary_crossentropy_logits" if from_logits else "binary_crossentropy",
+                  y_true, y_pred, transform=(lambda t: t * (1 - s) + 0.5 * s) if s else None)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0,
+                             axis=-1):
     """−Σ y_true·log p over the last axis.
 
     p = softmax(y_pred) with from_logits (fused log-softmax), else y_pred normalised
@@ -257,19 +276,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     0.6931
     """
     s = _smooth("categorical_crossentropy", label_smoothing)
+    _axis("categorical_crossentropy", axis)
     t, p = _pair("categorical_crossentropy", y_true, y_pred)
     if s:
         t = t * (1 - s) + s / t.shape[-1]
-
-    if from_logits:
-        def kernel(t, p, grad):
-            c = p.shape[-1]
-            rows, _, g = K.cross_entropy_soft(p.reshape(-1, c), t.reshape(-1, c), None, 0.0, grad)
-            return rows.reshape(p.shape[:-1]), None if g is None else g.reshape(p.shape)
-    else:
-        def kernel(t, p, grad):
-            return K.keras_cce_probs(p, t, grad)
-    return KerasRowLoss.apply(t, p, kernel=kernel)
+    kind = "categorical_crossentropy_logits" if from_logits else "categorical_crossentropy"
+    return KerasLoss.apply(p, t, kind=kind)
 
 
 def _sparse_labels(where, y_true, p):
@@ -300,7 +312,8 @@ def _sparse_labels(where, y_true, p):
     return t
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
     """Categorical crossentropy with integer targets: −log p[y_true].
 
     p = softmax(y_pred) with from_logits (fused log-softmax), else y_pred normalised
@@ -322,19 +335,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     0.6931
     """
     where = "sparse_categorical_crossentropy"
+    _axis(where, axis)
+    if ignore_class is not None:
+        raise ValueError(f"{where}: ignore_class is not supported by fastnn; got "
+                         f"ignore_class={ignore_class!r}.")
     p = _pred(where, y_pred)
     t = _sparse_labels(where, y_true, p)
-    c = p.shape[-1]
-
-    if from_logits:
-        def kernel(t, p, grad):
-            rows, _, _, _, g = K.cross_entropy_hard(p.reshape(-1, c), t, grad=grad)
-            return rows.reshape(p.shape[:-1]), None if g is None else g.reshape(p.shape)
-    else:
-        def kernel(t, p, grad):
-            loss, g = K.keras_scce_probs(p.reshape(-1, c), t, grad)
-            return loss.reshape(p.shape[:-1]), None if g is None else g.reshape(p.shape)
-    return KerasRowLoss.apply(t, p, kernel=kernel)
+    kind = "sparse_categorical_crossentropy_logits" if from_logits else \
+        "sparse_categorical_crossentropy"
+    return KerasLoss.apply(p, t, kind=kind)
 
 
 def kullback_leibler_divergence(y_true, y_pred):
@@ -353,10 +362,10 @@ def kullback_leibler_divergence(y_true, y_pred):
     >>> round(float(fn.losses.kld([[0.5, 0.5]], [[0.25, 0.75]]).numpy()[0]), 4)
     0.1438
     """
-    return _pointwise("kullback_leibler_divergence", "k_kld", y_true, y_pred, mean=False)
+    return _apply("kl_divergence", "kl_divergence", y_true, y_pred)
 
 
-def cosine_similarity(y_true, y_pred):
+def cosine_similarity(y_true, y_pred, axis=-1):
     """Negative cosine similarity over the last axis: −Σ ŷ_true·ŷ_pred, where
     x̂ = x / sqrt(max(Σx², 1e-12)) (0 for a zero vector).
 
@@ -373,8 +382,27 @@ def cosine_similarity(y_true, y_pred):
     >>> fn.losses.cosine_similarity([[1.0, 0.0]], [[2.0, 0.0]]).numpy()
     array([-1.], dtype=float32)
     """
-    t, p = _pair("cosine_similarity", y_true, y_pred)
-    return KerasRowLoss.apply(t, p, kernel=lambda t, p, grad: K.cosine_similarity(p, t, grad))
+    _axis("cosine_similarity", axis)
+    return _apply("cosine_similarity", "cosine_similarity", y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """mean(h(y_true − y_pred), axis=−1) with h(e) = e²/2 for |e| ≤ delta, else
+    delta·(|e| − delta/2), as Keras's huber.
+
+    Args:
+        y_true, y_pred: same shape (..., d). delta: > 0.
+
+    Returns:
+        Tensor of shape (...,).
+
+    >>> import fastnn as fn
+    >>> fn.losses.huber([[0.0, 0.0]], [[0.5, 3.0]]).numpy()
+    array([1.3125], dtype=float32)
+    """
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber: delta must be a positive number, got {delta!r}.")
+    return _apply("huber", "huber", y_true, y_pred, param=float(delta))
 
 
 mse = MSE = mean_squared_error
@@ -386,105 +414,303 @@ cosine_proximity = cosine_similarity
 
 
 # --- classes -------------------------------------------------------------------------
-class Loss:
-    """Base of the Keras-style loss classes: ``loss(y_true, y_pred, sample_weight=None)``.
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
-    Reductions: 'sum_over_batch_size' (default: the mean of the per-sample losses),
-    'sum', 'none'.
+
+class Loss:
+    """Base of the Keras-style loss classes: ``loss(y_true, y_pred, sample_weight=None)``
+    reduces ``call(y_true, y_pred)`` (one loss per sample) to a scalar Tensor.
+
+    Reductions (as Keras): 'sum_over_batch_size' and 'mean' (the default: the sum of
+    the weighted losses over their number), 'sum', 'mean_with_sample_weight' (over the
+    sum of the weights), 'none'/None (no reduction).
+
+    Args:
+        name: the loss's name. reduction: above. dtype: compute in this float dtype
+            (default: the predictions').
+
+    Raises:
+        ValueError: an unknown reduction, or sample weights that do not broadcast to
+            the per-sample losses.
+
+    >>> import numpy as np, fastnn as fn
+    >>> loss = fn.losses.MeanSquaredError()
+    >>> isinstance(loss, fn.losses.Loss), float(loss(np.zeros((2, 1)), np.ones((2, 1))))
+    (True, 1.0)
     """
 
-    fn = None
-    _REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean")
-
-    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
-        if reduction not in self._REDUCTIONS:
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of "
-                             f"{', '.join(map(repr, self._REDUCTIONS))}, got {reduction!r}.")
-        self.reduction = reduction
+                             f"{', '.join(map(repr, _REDUCTIONS))}, got {reduction!r}.")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {name!r}.")
         self.name = name or _snake(type(self).__name__)
-        self.kwargs = kwargs
+        self.reduction = reduction
+        self.dtype = None if dtype is None else str(np.dtype(dtype))
 
     def call(self, y_true, y_pred):
-        return type(self).fn(y_true, y_pred, **self.kwargs)
+        raise NotImplementedError(f"{type(self).__name__} does not define call().")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.dtype is not None:
+            y_pred = as_tensor(y_pred, f"{self.name} y_pred")
+            if y_pred.dtype != self.dtype:
+                y_pred = y_pred.astype(self.dtype)
         loss = self.call(y_true, y_pred)
-        if sample_weight is not None:
-            sw = as_array(sample_weight, where=f"{self.name} sample_weight").astype(loss.dtype, copy=False)
-            try:
-                sw = np.broadcast_to(sw.reshape(sw.shape + (1,) * (loss.ndim - sw.ndim)), loss.shape)
-            except ValueError:
-                raise ValueError(f"{self.name}: sample_weight of shape {sw.shape} does not match the "
-                                 f"per-sample losses of shape {loss.shape}.") from None
-            loss = loss * sw
-        if self.reduction == "none":
-            return loss
-        if self.reduction == "sum":
-            return loss.sum()
-        return loss.mean()
+        if not isinstance(loss, Tensor):
+            loss = as_tensor(loss, f"{self.name} loss")
+        return reduce_weighted_values(loss, sample_weight, self.reduction, self.name)
 
     def get_config(self):
-        return {"name": self.name, "reduction": self.reduction, **self.kwargs}
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
 
 
+def reduce_weighted_values(loss, sample_weight=None, reduction="sum_over_batch_size",
+                           where="loss"):
+    """Keras's reduction of per-sample losses (a Tensor) with optional sample weights.
+
+    >>> import fastnn as fn
+    >>> reduce_weighted_values(fn.tensor([1.0, 3.0]), [1.0, 0.0]).item()
+    0.5
+    """
+    sw = None
+    if sample_weight is not None:
+        sw = as_array(sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight,
+                      where=f"{where} sample_weight").astype(loss.dtype, copy=False)
+        if sw.ndim == loss.ndim + 1 and sw.shape[-1] == 1:
+            sw = sw.reshape(sw.shape[:-1])
+        elif loss.ndim == sw.ndim + 1 and loss.shape[-1] == 1:
+            sw = sw.reshape(sw.shape + (1,))
+        try:
+            sw = np.broadcast_to(sw, loss.shape)
+        except ValueError:
+            raise ValueError(f"{where}: sample_weight of shape {sw.shape} does not match the "
+                             f"per-sample losses of shape {loss.shape}.") from None
+        loss = loss * sw
+    if reduction in ("none", None) or loss.ndim == 0 or loss.shape == (0,):
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sw is not None:
+        den = float(sw.sum())
+    else:
+        den = float(loss.data.size)
+    return total * (1.0 / den) if den else total * 0.0
+
+
 def _snake(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i:
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    import re
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _loss_class(name, fn, doc, **defaults):
-    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
-        unknown = set(kwargs) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__}: unexpected argument(s) {sorted(unknown)}; "
-                            f"accepted: {sorted(defaults) + ['name', 'reduction']}.")
-        Loss.__init__(self, reduction, name, **{**defaults, **kwargs})
-    return type(name, (Loss,), {"fn": staticmethod(fn), "__init__": __init__, "__doc__": doc,
-                                "__module__": __name__})
+class LossFunctionWrapper(Loss):
+    """A Loss from a per-sample function ``fn(y_true, y_pred, **kwargs)``.
+
+    >>> import fastnn as fn
+    >>> LossFunctionWrapper(fn.losses.mae)([[0.0, 1.0]], [[1.0, 3.0]]).item()
+    1.5
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"LossFunctionWrapper: fn must be callable, got {fn!r}.")
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
+                         dtype=dtype)
+        self.fn, self._fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
 
 
-MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error,
-                               """Mean of mean_squared_error over the batch.
+class MeanSquaredError(LossFunctionWrapper):
+    """Mean of ``mean_squared_error`` over the batch, as ``keras.losses.MeanSquaredError``.
 
     >>> import fastnn as fn
     >>> fn.losses.MeanSquaredError()([[0.0, 1.0]], [[1.0, 1.0]]).item()
     0.5
-    """)
-MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error,
-                                "Mean of mean_absolute_error over the batch.")
-MeanAbsolutePercentageError = _loss_class("MeanAbsolutePercentageError", mean_absolute_percentage_error,
-                                          "Mean of mean_absolute_percentage_error over the batch.")
-MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
-                                          "Mean of mean_squared_logarithmic_error over the batch.")
-Hinge = _loss_class("Hinge", hinge, "Mean of hinge over the batch.")
-SquaredHinge = _loss_class("SquaredHinge", squared_hinge, "Mean of squared_hinge over the batch.")
-BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy,
-                                 "Mean of binary_crossentropy over the batch "
-                                 "(from_logits=False, label_smoothing=0.0).",
-                                 from_logits=False, label_smoothing=0.0)
-CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy,
-                                      """Mean of categorical_crossentropy over the batch
-    (from_logits=False, label_smoothing=0.0).
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """Mean of ``mean_absolute_error`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.MeanAbsoluteError()([[0.0, 1.0]], [[1.0, 3.0]]).item()
+    1.5
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """Mean of ``mean_absolute_percentage_error`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.MeanAbsolutePercentageError()([[2.0, 4.0]], [[1.0, 4.0]]).item()
+    25.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
+                 dtype=None):
+        super().__init__(mean_absolute_percentage_error, reduction=reduction, name=name,
+                         dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """Mean of ``mean_squared_logarithmic_error`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.MeanSquaredLogarithmicError()([[0.0]], [[0.0]]).item()
+    0.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
+                 dtype=None):
+        super().__init__(mean_squared_logarithmic_error, reduction=reduction, name=name,
+                         dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Mean of ``cosine_similarity`` (the negative cosine) over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.CosineSimilarity()([[1.0, 0.0]], [[2.0, 0.0]]).item()
+    -1.0
+    """
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
+                 dtype=None):
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype,
+                         axis=axis)
+
+
+class Huber(LossFunctionWrapper):
+    """Mean of ``huber`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.Huber(delta=1.0)([[0.0, 0.0]], [[0.5, 3.0]]).item()
+    1.3125
+    """
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+
+
+class Hinge(LossFunctionWrapper):
+    """Mean of ``hinge`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.Hinge()([[1.0, 0.0]], [[0.5, 0.5]]).item()
+    1.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """Mean of ``squared_hinge`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.SquaredHinge()([[1.0, 0.0]], [[0.5, 0.5]]).item()
+    1.25
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Mean of ``kl_divergence`` over the batch.
+
+    >>> import fastnn as fn
+    >>> fn.losses.KLDivergence()([[0.5, 0.5]], [[0.5, 0.5]]).item()
+    0.0
+    """
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(kullback_leibler_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Mean of ``binary_crossentropy`` over the batch, as ``keras.losses.BinaryCrossentropy``.
+
+    Args:
+        from_logits: y_pred holds logits (not probabilities). label_smoothing: in [0, 1].
+        axis: -1. reduction, name, dtype: as Loss.
+
+    >>> import fastnn as fn
+    >>> round(fn.losses.BinaryCrossentropy(from_logits=True)([[1.0]], [[0.0]]).item(), 4)
+    0.6931
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        _smooth("BinaryCrossentropy", label_smoothing)
+        _axis("BinaryCrossentropy", axis)
+        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits), label_smoothing=label_smoothing)
+        self.from_logits, self.label_smoothing = bool(from_logits), label_smoothing
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Mean of ``categorical_crossentropy`` over the batch.
+
+    Args:
+        from_logits: y_pred holds logits. label_smoothing: in [0, 1]. axis: -1.
+        reduction, name, dtype: as Loss.
 
     >>> import fastnn as fn
     >>> round(fn.losses.CategoricalCrossentropy(from_logits=True)([[0.0, 1.0]], [[0.0, 0.0]]).item(), 4)
     0.6931
-    """, from_logits=False, label_smoothing=0.0)
-SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy",
-                                            sparse_categorical_crossentropy,
-                                            "Mean of sparse_categorical_crossentropy over the batch "
-                                            "(from_logits=False).", from_logits=False)
-KLDivergence = _loss_class("KLDivergence", kullback_leibler_divergence,
-                           "Mean of kullback_leibler_divergence over the batch.")
-CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity,
-                               "Mean of cosine_similarity over the batch.")
+    """
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
+        _smooth("CategoricalCrossentropy", label_smoothing)
+        _axis("CategoricalCrossentropy", axis)
+        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=bool(from_logits), label_smoothing=label_smoothing)
+        self.from_logits, self.label_smoothing = bool(from_logits), label_smoothing
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Mean of ``sparse_categorical_crossentropy`` over the batch.
+
+    Args:
+        from_logits: y_pred holds logits. ignore_class: must be None (not supported).
+        reduction, name, dtype: as Loss.
+
+    >>> import fastnn as fn
+    >>> round(fn.losses.SparseCategoricalCrossentropy(from_logits=True)([1], [[0.0, 0.0]]).item(), 4)
+    0.6931
+    """
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
+                 name="sparse_categorical_crossentropy", dtype=None):
+        if ignore_class is not None:
+            raise ValueError(f"SparseCategoricalCrossentropy: ignore_class is not supported by "
+                             f"fastnn; got ignore_class={ignore_class!r}.")
+        super().__init__(sparse_categorical_crossentropy, reduction=reduction, name=name,
+                         dtype=dtype, from_logits=bool(from_logits))
+        self.from_logits = bool(from_logits)
 
 
 # --- registry -----------------------------------------------------------------------
@@ -493,7 +719,7 @@ ALL_LOSSES = {
     "mean_absolute_error": mean_absolute_error, "mae": mae, "MAE": mae,
     "mean_absolute_percentage_error": mean_absolute_percentage_error, "mape": mape, "MAPE": mape,
     "mean_squared_logarithmic_error": mean_squared_logarithmic_error, "msle": msle, "MSLE": msle,
-    "squared_hinge": squared_hinge, "hinge": hinge,
+    "squared_hinge": squared_hinge, "hinge": hinge, "huber": huber,
     "binary_crossentropy": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
@@ -503,16 +729,17 @@ ALL_LOSSES = {
 }
 _CLASSES = {c.__name__: c for c in (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-    Hinge, SquaredHinge, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    KLDivergence, CosineSimilarity)}
+    Hinge, SquaredHinge, Huber, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, KLDivergence, CosineSimilarity)}
 
 
 def get(identifier):
     """Resolve a loss: a name or alias ('mse', 'categorical_crossentropy', ...), a class
-    name ('MeanSquaredError', giving an instance), a callable or a Loss (returned as is).
+    name ('MeanSquaredError', giving an instance), a Loss class, a config dict
+    ``{'class_name': ..., 'config': {...}}``, a callable or a Loss (returned as is).
 
     Args:
-        identifier: str, callable, Loss instance or None.
+        identifier: str, dict, class, callable, Loss instance or None.
 
     Returns:
         A callable loss(y_true, y_pred), or None for None.
@@ -530,6 +757,8 @@ def get(identifier):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
     if isinstance(identifier, str):
         if identifier in ALL_LOSSES:
             return ALL_LOSSES[identifier]
@@ -539,3 +768,20 @@ def get(identifier):
                          f"{', '.join(sorted(ALL_LOSSES) + sorted(_CLASSES))}.")
     raise TypeError(f"losses.get: expected a loss name, a callable or a Loss, got "
                     f"{type(identifier).__name__} {identifier!r}.")
+
+
+def serialize(loss):
+    """Plain data that ``get`` turns back into ``loss`` (a name for a registered
+    function, a config dict for a loss class); None for a custom callable.
+
+    >>> serialize(BinaryCrossentropy(from_logits=True))["class_name"]
+    'BinaryCrossentropy'
+    """
+    if isinstance(loss, str):
+        return loss
+    for name, f in ALL_LOSSES.items():
+        if f is loss:
+            return name
+    if type(loss).__name__ in _CLASSES and type(loss) is _CLASSES[type(loss).__name__]:
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return None

@@ -165,6 +165,20 @@ class Tensor:
         """
         _function.backward(self, grad, retain_graph)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after each backward has accumulated this leaf's ``.grad``
+        (once per backward, all contributions summed), as torch's; returns a handle
+        whose ``remove()`` unregisters it.
+
+        >>> import fastnn as fn
+        >>> w = fn.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda t: print("grad", t.grad))
+        >>> (w * w).sum().backward()
+        grad [2. 4.]
+        >>> h.remove()
+        """
+        return _function.register_post_accumulate_grad_hook(self, hook)
+
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""

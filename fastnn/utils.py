@@ -1,7 +1,7 @@
 """Keras-style utilities (``fn.utils``)."""
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["to_categorical", "set_random_seed"]
 
 
 def _pos(flat, shape):
@@ -57,3 +57,19 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     out = np.zeros((flat.size, num_classes), dtype=dtype)
     out[np.arange(flat.size), flat] = 1
     return out.reshape(shape + (num_classes,))
+
+
+def set_random_seed(seed):
+    """Seed fastnn's default generator (weights, dropout, shuffling), as
+    ``keras.utils.set_random_seed`` does for Keras; the same as ``fn.manual_seed``.
+
+    >>> import fastnn as fn
+    >>> fn.utils.set_random_seed(3); a = fn.layers.Dense(2, input_shape=(2,)).get_weights()[0]
+    >>> fn.utils.set_random_seed(3); bool((fn.layers.Dense(2, input_shape=(2,)).get_weights()[0] == a).all())
+    True
+    """
+    from .random import manual_seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"set_random_seed: expected an int seed, got {type(seed).__name__} "
+                        f"{seed!r}.")
+    manual_seed(int(seed))

@@ -21,8 +21,6 @@ KERNEL_IMPORTERS = {
     "fastnn/__init__.py": "the package root re-exports the thread settings, warmup and "
                           "system_info of the kernel layer",
     "fastnn/__main__.py": "the command line reports on, warms and benchmarks the kernels",
-    "fastnn/losses.py": "the Keras losses: moving under fastnn/autograd (keras engineer's "
-                        "rebuild of the Keras front); remove this entry when it lands",
 }
 
 #: files outside tests/ allowed to import a reference* module

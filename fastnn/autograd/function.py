@@ -12,7 +12,8 @@ from .grad_mode import _state as _grad_state
 
 _new = object.__new__
 
-__all__ = ["Function", "Context", "backward", "unbroadcast"]
+__all__ = ["Function", "Context", "backward", "unbroadcast",
+           "register_post_accumulate_grad_hook"]
 
 
 class Context:
@@ -169,9 +170,13 @@ def backward(root, grad=None, retain_graph=False):
                              f"{root.shape}; they must match.")
         grad = grad.astype(root.data.dtype, copy=False)
     handed = {id(grad)}  # arrays already owned by someone: copy before keeping them
+    # hooked leaves: id -> edges still to come (None: no hooks anywhere, nothing counted)
+    hooked = {} if _POST_HOOKS else None
     node = root._node
     if node is None:
         _accumulate(root, grad, handed)
+        if hooked is not None:
+            _run_post_hooks(root)
         return
     # consumer counts
     deps = {}
@@ -191,6 +196,9 @@ def backward(root, grad=None, retain_graph=False):
                 if c not in seen:
                     seen.add(c)
                     stack.append(c)
+            elif hooked is not None and id(t) in _POST_HOOKS:
+                hooked[id(t)] = hooked.get(id(t), 0) + 1
+    got = set()          # hooked leaves that received a gradient in this backward
     pending = {node: grad}
     ready = [node]
     while ready:
@@ -212,6 +220,8 @@ def backward(root, grad=None, retain_graph=False):
             c = t._node
             if c is None:
                 _accumulate(t, gi, handed)
+                if hooked is not None:
+                    got.add(id(t))
             else:
                 prev = pending.get(c)
                 pending[c] = gi if prev is None else prev + gi
@@ -219,8 +229,87 @@ def backward(root, grad=None, retain_graph=False):
                 deps[c] = left
                 if left == 0:
                     ready.append(c)
+        if hooked:
+            # a hooked leaf's hooks run once its last incoming edge is done, so they see
+            # the whole gradient of this backward (as torch's AccumulateGrad node)
+            for t in n.inputs:
+                k = id(t)
+                todo = hooked.get(k)
+                if todo is None:
+                    continue
+                if todo > 1:
+                    hooked[k] = todo - 1
+                    continue
+                del hooked[k]
+                if k in got:
+                    _run_post_hooks(t)
         if not retain_graph:
             n._free()
+
+
+# leaf id -> (weakref to the leaf, [hooks]); empty unless someone registered a hook, so
+# a backward without hooks pays one falsy check
+_POST_HOOKS = {}
+
+
+class _HookHandle:
+    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters."""
+
+    __slots__ = ("_key", "_hook")
+
+    def __init__(self, key, hook):
+        self._key, self._hook = key, hook
+
+    def remove(self):
+        entry = _POST_HOOKS.get(self._key)
+        if entry is not None:
+            hooks = entry[1]
+            for i, h in enumerate(hooks):
+                if h is self._hook:
+                    del hooks[i]
+                    break
+            if not hooks:
+                del _POST_HOOKS[self._key]
+
+
+def register_post_accumulate_grad_hook(tensor, hook):
+    """Call ``hook(tensor)`` each time a backward has finished accumulating the leaf
+    ``tensor``'s ``.grad`` (once per backward, every contribution summed), as torch's
+    ``Tensor.register_post_accumulate_grad_hook``; returns a handle with ``remove()``.
+    Data-parallel training starts a gradient's reduction from it while backward runs.
+
+    Raises:
+        RuntimeError: ``tensor`` is not a leaf that requires grad.
+        TypeError: ``hook`` is not callable.
+    """
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got "
+                        f"{type(hook).__name__}.")
+    if tensor._node is not None or not tensor.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                           "can only be registered on leaf tensors that require grad.")
+    import weakref     # here, not at import: import fastnn stays as fast as before
+    key = id(tensor)
+    entry = _POST_HOOKS.get(key)
+    if entry is None or entry[0]() is not tensor:
+        # the entry leaves with its tensor, so a later object reusing the id gets none
+        ref = weakref.ref(tensor, lambda _, k=key: _drop_hooks(k))
+        entry = _POST_HOOKS[key] = (ref, [])
+    entry[1].append(hook)
+    return _HookHandle(key, hook)
+
+
+def _drop_hooks(key):
+    entry = _POST_HOOKS.get(key)
+    if entry is not None and entry[0]() is None:
+        del _POST_HOOKS[key]
+
+
+def _run_post_hooks(t):
+    entry = _POST_HOOKS.get(id(t))
+    if entry is not None and entry[0]() is t:
+        for hook in list(entry[1]):
+            hook(t)
 
 
 def _accumulate(t, g, handed):

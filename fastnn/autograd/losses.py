@@ -12,7 +12,7 @@ from .._kernels import activations as KA
 from .._kernels import losses as K
 from .function import Context, Function
 
-__all__ = ["CrossEntropy", "NLLLoss", "PointwiseLoss", "KerasRowLoss", "index_str"]
+__all__ = ["CrossEntropy", "NLLLoss", "PointwiseLoss", "index_str"]
 
 _DIVISOR = {"mean": lambda x: x.size, "sum": lambda x: 1,
             "batchmean": lambda x: x.shape[0] if x.ndim else 1}
@@ -246,20 +246,3 @@ class PointwiseLoss(Function):
                 gy = gy * (g if ctx.reduction == "none" else float(g) / _DIVISOR[ctx.reduction](x))
         return (gx if ctx.needs_input_grad[0] else None), gy
 
-
-class KerasRowLoss(Function):
-    """A Keras loss reduced over the last axis: ``apply(y_true, y_pred, kernel=...)``.
-
-    ``kernel(y_true, y_pred, grad) -> (loss per row, dloss/dy_pred or None)``; the
-    loss has shape y_pred.shape[:-1] and only y_pred gets a gradient.
-    """
-
-    @staticmethod
-    def forward(ctx, y_true, y_pred, kernel):
-        loss, g = kernel(y_true, y_pred, _wants_grad(ctx, 1))
-        ctx.grad = g
-        return loss
-
-    @staticmethod
-    def backward(ctx, g):
-        return None, ctx.grad * g[..., None]

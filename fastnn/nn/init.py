@@ -5,8 +5,9 @@ import numpy as np
 
 from ..random import resolve
 
-__all__ = ["uniform_", "normal_", "zeros_", "ones_", "constant_", "kaiming_uniform_",
-           "xavier_uniform_", "xavier_normal_", "calculate_fan_in_and_fan_out"]
+__all__ = ["uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_",
+           "kaiming_uniform_", "xavier_uniform_", "xavier_normal_",
+           "calculate_fan_in_and_fan_out"]
 
 
 def calculate_fan_in_and_fan_out(shape):
@@ -27,6 +28,26 @@ def uniform_(t, a=0.0, b=1.0, generator=None):
 
 def normal_(t, mean=0.0, std=1.0, generator=None):
     return _fill(t, resolve(generator).numpy.normal(mean, std, t.shape))
+
+
+def trunc_normal_(t, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal(mean, std) truncated to [a, b] (absolute bounds, as torch): values
+    outside are drawn again.
+
+    >>> import numpy as np, fastnn as fn
+    >>> t = fn.nn.init.trunc_normal_(fn.nn.Parameter(np.zeros(1000)), a=-0.5, b=0.5)
+    >>> bool((abs(t.numpy()) <= 0.5).all())
+    True
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a!r}, b={b!r}.")
+    rng = resolve(generator).numpy
+    out = rng.normal(mean, std, t.shape)
+    bad = (out < a) | (out > b)
+    while bad.any():
+        out[bad] = rng.normal(mean, std, int(bad.sum()))
+        bad = (out < a) | (out > b)
+    return _fill(t, out)
 
 
 def zeros_(t):
