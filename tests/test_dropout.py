@@ -14,6 +14,7 @@ from fastnn._kernels import reference_dropout as R
 from fastnn.random import Generator
 
 N_STAT = 1_000_000
+ENGINES = sorted(K.engines())
 
 
 def _sigmas(observed, p, n):
@@ -21,43 +22,107 @@ def _sigmas(observed, p, n):
     return abs(observed - p) / np.sqrt(p * (1 - p) / n)
 
 
-# --- the kernel against its reference -------------------------------------------------------
+# --- the kernels against their reference, on every engine ----------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("n", [1, 7, 1000, 65536, 2 * 65536 + 77])
 @pytest.mark.parametrize("seed,counter", [(0, 0), (123, 5), (2**64 - 1, 2**40 + 3)])
-def test_mask_kernel_matches_reference_bit_exactly(n, seed, counter):
+def test_mask_kernel_matches_reference_bit_exactly(engine, n, seed, counter):
+    E = K.engines()[engine]
     for p in (0.1, 0.5, 0.93):
         key, thr = K.mask_keys(seed, counter), K.keep_threshold(p)
         expected = R.keep_mask(n, seed, counter, p)
-        np.testing.assert_array_equal(K.dropout_mask(n, key, thr).astype(bool), expected)
+        np.testing.assert_array_equal(E.dropout_mask(n, key, thr).astype(bool), expected)
         x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
-        _, mask = K.dropout_fwd(x, key, thr, 1 / (1 - p))
+        _, mask = E.dropout_fwd(x, key, thr, 1 / (1 - p))
         np.testing.assert_array_equal(mask.astype(bool), expected)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("alpha", [False, True])
-def test_fused_forward_and_backward_match_reference(dtype, alpha, rng):
+def test_fused_forward_and_backward_match_reference(engine, dtype, alpha, rng):
     from fastnn.autograd.dropout import affine_constants
+    E = K.engines()[engine]
     x = rng.standard_normal((37, 1001)).astype(dtype)
+    x[0, :4] = [np.nan, np.inf, -np.inf, 0.0]
     g = rng.standard_normal(x.shape).astype(dtype)
     p, seed, counter = 0.35, 42, 9
     s, c1, c0 = affine_constants(p, alpha)
-    out, mask = K.dropout_fwd(x, K.mask_keys(seed, counter), K.keep_threshold(p), s, c1, c0)
+    out, mask = E.dropout_fwd(x, K.mask_keys(seed, counter), K.keep_threshold(p), s, c1, c0)
     ref_out, keep = R.dropout(x, seed, counter, p, alpha=alpha)
     np.testing.assert_array_equal(mask.astype(bool), keep)
     rtol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(out, ref_out, rtol=rtol, atol=rtol)
-    np.testing.assert_allclose(K.dropout_bwd(g, mask, s), R.dropout_grad(g, keep, p, alpha),
+    np.testing.assert_allclose(E.dropout_bwd(g, mask, s), R.dropout_grad(g, keep, p, alpha),
                                rtol=rtol, atol=0)
     assert out.dtype == dtype
+    inplace = x.copy()
+    E.dropout_fwd(inplace, K.mask_keys(seed, counter), K.keep_threshold(p), s, c1, c0, out=inplace)
+    np.testing.assert_array_equal(inplace, out)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_channel_apply_matches_reference(dtype, rng):
+def test_channel_apply_matches_reference(engine, dtype, rng):
+    E = K.engines()[engine]
     x = rng.standard_normal((6, 5, 7, 3)).astype(dtype)
+    s, c1, c0 = 1.3, 0.2, -0.7
+    keep = R.keep_mask(30, 3, 0, 0.4)
+    mask = E.dropout_mask(30, K.mask_keys(3, 0), K.keep_threshold(0.4))
+    np.testing.assert_array_equal(mask.astype(bool), keep)
+    want = R._apply(x, keep.reshape(6, 5), s, c1, c0)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(E.channel_apply(x, mask, s, c1, c0), want, rtol=rtol, atol=rtol)
     out = F.feature_alpha_dropout(x, 0.4, True, generator=3).numpy()
     np.testing.assert_allclose(out, R.dropout(x, 3, 0, 0.4, alpha=True, feature=True)[0],
                                rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_gives_the_same_bits_with_1_2_and_3_threads(engine, fastnn_threads):
+    E = K.engines()[engine]
+    n = threads.NUMBA_SERIAL_BELOW + 3 * 65536 + 12345     # both engines go parallel
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((2, n)).astype(np.float32)
+    key, thr = K.mask_keys(5, 6), K.keep_threshold(0.3)
+    runs = []
+    for nt in (1, 2, 3):
+        fastnn_threads(nt)
+        out, mask = E.dropout_fwd(x, key, thr, 1.2, 0.1, -0.3)
+        m2 = E.dropout_mask(n, key, thr)
+        runs.append((out, mask, m2, E.dropout_bwd(g, mask, 1.2),
+                     E.channel_apply(x[: n - n % 7], m2[: (n - n % 7) // 7], 1.2, 0.1, -0.3)))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+F16 = r"x must be a C-contiguous float32 or float64 array in native byte order, .*float16"
+
+
+def test_c_binding_refuses_bad_arrays():
+    if "c" not in ENGINES:
+        pytest.skip("the C extension is not in use")
+    from fastnn._kernels import _cdropout as C
+    x = np.ones(10, np.float32)
+    with pytest.raises(TypeError, match=F16):
+        C.dropout_fwd(x.astype(np.float16), x, np.empty(10, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
+    with pytest.raises(ValueError, match=r"mask must hold 10 elements, got shape \(9,\)"):
+        C.dropout_fwd(x, x, np.empty(9, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
+    with pytest.raises(TypeError, match="out must be a C-contiguous float32 array .*dtype float64"):
+        C.dropout_bwd(x, np.ones(10, np.uint8), np.empty(10), 1.0, 1)
+    with pytest.raises(ValueError, match="x of 10 elements is not 3 rows"):
+        C.channel_apply(x, np.ones(3, np.uint8), x, 1.0, 0, 0, 1)
+    with pytest.raises(TypeError, match="C-contiguous=False"):
+        C.dropout_bwd(np.ones(20, np.float32)[::2], np.ones(10, np.uint8), x, 1.0, 1)
+    with pytest.raises(TypeError, match="native byte order, got an array of dtype >f4"):
+        C.dropout_fwd(x.astype(">f4"), x, np.empty(10, np.uint8), 1, 2, 3, 1.0, 0, 0, 1)
+    with pytest.raises(TypeError, match="mask must be a C-contiguous uint8 array.*dtype bool"):
+        C.dropout_bwd(x, np.ones(10, bool), x.copy(), 1.0, 1)
+    ro = x.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="out must be writeable"):
+        C.dropout_bwd(x, np.ones(10, np.uint8), ro, 1.0, 1)
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -375,6 +440,12 @@ def test_calls_use_only_the_declared_kernel_signatures():
                      lambda t: F.dropout2d(t, 0.3),
                      lambda t: F.feature_alpha_dropout(t, 0.3, True)):
             call(x).sum().backward()
+    nb = K.engines()["numba"]
+    for dtype in (np.float32, np.float64):
+        x = np.ones((3, 4, 5, 6), dtype)
+        out, mask = nb.dropout_fwd(x, K.mask_keys(1, 2), K.keep_threshold(0.3), 1.5)
+        nb.dropout_bwd(x, mask, 1.5)
+        nb.channel_apply(x, nb.dropout_mask(12, K.mask_keys(1, 2), K.keep_threshold(0.3)), 2.0)
     for k in (K._fwd, K._bwd, K._mask, K._chan):
         built = (k._ser.signatures if k._ser is not None else []) + \
             (k._par.signatures if k._par is not None else [])

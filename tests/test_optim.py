@@ -1,7 +1,9 @@
-"""fn.optim: kernels against their NumPy references, trajectories against torch.optim,
-state dicts, dtypes, NaN handling, bad input, Keras defaults and LR schedulers."""
-import itertools
+"""fn.optim, driven by tests/table_optim.py (one row per optimizer): kernels against
+their NumPy references on every engine and thread count, trajectories against
+torch.optim, state dicts, pickling, dtypes, NaN handling, bad input, Keras defaults,
+LR schedulers and the packed small-parameter path."""
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -9,38 +11,13 @@ import pytest
 import fastnn as fn
 from fastnn._kernels import optim as K
 from fastnn._kernels import reference_optim as R
+from fastnn._kernels import threads
 from fastnn.nn import Parameter
+from table_optim import BY_NAME, OPTIMIZERS, VARIANTS, VARIANT_IDS
 
-# --- every optimizer x flag combination --------------------------------------------
-
-_WD = (0.0, 0.05)
-_MAX = (False, True)
-
-
-def _combos():
-    out = []
-    for mom, damp, nest, wd, mx in itertools.product((0.0, 0.9), (0.0, 0.2), _MAX, _WD, _MAX):
-        if nest and (mom == 0 or damp != 0) or (mom == 0 and damp != 0):
-            continue
-        out.append(("SGD", dict(lr=0.05, momentum=mom, dampening=damp, nesterov=nest,
-                                weight_decay=wd, maximize=mx)))
-    for lrd, iav, wd, mx in itertools.product((0.0, 0.05), (0.0, 0.3), _WD, _MAX):
-        out.append(("Adagrad", dict(lr=0.05, lr_decay=lrd, initial_accumulator_value=iav,
-                                    weight_decay=wd, maximize=mx)))
-    for cen, mom, wd, mx in itertools.product(_MAX, (0.0, 0.8), _WD, _MAX):
-        out.append(("RMSprop", dict(lr=0.01, alpha=0.9, centered=cen, momentum=mom,
-                                    weight_decay=wd, maximize=mx)))
-    for cls, ams, wd, mx in itertools.product(("Adam", "AdamW"), _MAX, _WD, _MAX):
-        out.append((cls, dict(lr=0.02, betas=(0.8, 0.95), amsgrad=ams, weight_decay=wd,
-                              maximize=mx)))
-    for wd, mx in itertools.product(_WD, _MAX):
-        out.append(("Adamax", dict(lr=0.02, weight_decay=wd, maximize=mx)))
-        out.append(("Adadelta", dict(lr=0.5, weight_decay=wd, maximize=mx)))
-    return out
-
-
-COMBOS = _combos()
-COMBO_IDS = [f"{c}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for c, kw in COMBOS]
+COMBOS = [(info.name, kw) for info, kw in VARIANTS]
+COMBO_IDS = VARIANT_IDS
+NAMES = [info.name for info in OPTIMIZERS]
 
 
 def _grad_of(x, target, weight):
@@ -48,9 +25,8 @@ def _grad_of(x, target, weight):
     return (2 * weight * (x - target) + 0.3 * np.cos(3 * x)).astype(x.dtype)
 
 
-def _problem(dtype=np.float32, seed=0):
+def _problem(dtype=np.float32, seed=0, shapes=((6, 5), (5,), (3, 2, 2))):
     rng = np.random.default_rng(seed)
-    shapes = [(6, 5), (5,), (3, 2, 2)]
     init = [rng.standard_normal(s).astype(dtype) for s in shapes]
     # Targets far away: sign-like optimizers (Adam, RMSprop) turn chaotic once they
     # oscillate around an optimum, where rounding differences grow without bound.
@@ -71,82 +47,128 @@ def _run_fastnn(cls, kw, steps, dtype=np.float32, params=None, opt=None):
     return ps, opt
 
 
-# --- kernels against the NumPy references --------------------------------------
+# --- kernels against the NumPy references, on every engine ---------------------------
 
-def _hyper(name, dtype, flags):
-    f = flags
-    if name == "sgd":
-        return K.sgd_hyper(dtype, 0.05, f["mom"], f["damp"], f["wd"], f["nest"], f["max"],
-                           f["first"])
-    if name == "adagrad":
-        return K.adagrad_hyper(dtype, 0.05, 0.1, f["wd"], 1e-10, 3, f["max"])
-    if name == "rmsprop":
-        return K.rmsprop_hyper(dtype, 0.01, 0.9, 1e-8, f["wd"], f["mom"], f["cen"], f["max"])
-    if name == "adam":
-        return K.adam_hyper(dtype, 0.01, 0.9, 0.999, 1e-8, f["wd"], 4, f["ams"], f["max"], f["dec"])
-    if name == "adamax":
-        return K.adamax_hyper(dtype, 0.01, 0.9, 0.999, 1e-8, f["wd"], 4, f["max"])
-    return K.adadelta_hyper(dtype, 1.0, 0.9, 1e-6, f["wd"], f["max"])
+ENGINES = sorted(K.engines())
 
 
-def _kernel_cases():
-    base = dict(mom=0.0, damp=0.0, wd=0.0, nest=False, max=False, first=False, cen=False,
-                ams=False, dec=False)
-    grid = {
-        "sgd": [dict(mom=m, damp=d, nest=n, first=fi)
-                for m, d, n, fi in itertools.product((0.0, 0.9), (0.0, 0.3), _MAX, _MAX)
-                if not (n and (m == 0 or d != 0))],
-        "adagrad": [{}],
-        "rmsprop": [dict(cen=c, mom=m) for c, m in itertools.product(_MAX, (0.0, 0.9))],
-        "adam": [dict(ams=a, dec=d) for a, d in itertools.product(_MAX, _MAX)],
-        "adamax": [{}],
-        "adadelta": [{}],
-    }
-    for name, variants in grid.items():
-        for v, wd, mx in itertools.product(variants, _WD, _MAX):
-            yield name, {**base, **v, "wd": wd, "max": mx}
-
-
-KERNEL_CASES = list(_kernel_cases())
-
-
-def _state_for(name, flags, n, dtype, rng):
-    def pos():
-        return rng.uniform(0.01, 2.0, n).astype(dtype)
-
-    def any_():
-        return rng.standard_normal(n).astype(dtype)
-    e = K.empty(dtype)
-    if name == "sgd":
-        return [any_() if flags["mom"] else e]
-    if name == "adagrad":
-        return [pos()]
-    if name == "rmsprop":
-        sq = pos() + 3.0   # keeps the centered variance well away from 0
-        return [sq, any_() * 0.2 if flags["cen"] else e, any_() if flags["mom"] else e]
-    if name == "adam":
-        return [any_(), pos(), pos() if flags["ams"] else e]
-    return [any_(), pos()] if name == "adamax" else [pos(), pos()]
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 37, 70_001])   # 70_001 takes the parallel build
-@pytest.mark.parametrize("name,flags", KERNEL_CASES,
-                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(KERNEL_CASES)])
-def test_kernel_matches_reference(name, flags, n, dtype):
-    rng = np.random.default_rng(n)
-    p = rng.standard_normal(n).astype(dtype)
+def _kernel_call(info, kw, dtype, n, rng, fresh):
+    """(parameter, gradient, state arrays, h) of one kernel call, built by the
+    optimizer's own builder as a step builds it: ``fresh`` is a first step, else a
+    fourth step from a random state."""
+    opt = getattr(fn.optim, info.name)([Parameter(np.zeros(1, dtype))], **kw)
+    group = opt.param_groups[0]
+    x = rng.standard_normal(n).astype(dtype)
+    st = opt._new_state(x, group)
+    key = opt._advance(st, x, group)
+    if not fresh:
+        for name, v in st.items():
+            if isinstance(v, np.ndarray):
+                v[...] = (rng.uniform(1.0, 3.0, n) if name in info.positive
+                          else 0.2 * rng.standard_normal(n))
+        if "step" in st:
+            st["step"] = 3
+        key = opt._advance(st, x, group)
+    h = opt._hyper(group, dtype, key)
     g = rng.standard_normal(n).astype(dtype)
-    state = _state_for(name, flags, n, dtype, rng)
-    h = _hyper(name, dtype, flags)
-    assert h.dtype == dtype
-    expected = getattr(R, f"{name}_step")(p, g, *state, h)
-    kernel = K.KERNELS[name][0]
-    kernel(p, g, *state, h)
-    tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
-    for got, want in zip([p, *state], expected):
-        assert got.dtype == dtype
-        np.testing.assert_allclose(got, want, **tol)
+    return x, g, opt._state_arrays(st, dtype), h
+
+
+def _run_kernel(step, x, g, states, h):
+    """Run a kernel on copies; returns (p, *state) after the call."""
+    out = [x.copy()] + [s.copy() for s in states]
+    step(out[0], g, *out[1:], h)
+    return out
+
+
+@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+def test_kernel_matches_reference_on_every_engine(info, kw):
+    for dtype, n, fresh in [(d, n, f) for d in (np.float32, np.float64)
+                            for n in (1, 37, 70_001) for f in (True, False)]:
+        x, g, states, h = _kernel_call(info, kw, dtype, n, np.random.default_rng(n), fresh)
+        assert h.dtype == dtype and h.size == len(K.KERNELS[info.kernel][0])
+        expected = getattr(R, f"{info.kernel}_step")(x, g, *states, h)
+        tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+        for engine in ENGINES:
+            got = _run_kernel(K.engines()[engine][info.kernel], x, g, states, h)
+            for a, b in zip(got, expected):
+                assert a.dtype == dtype
+                np.testing.assert_allclose(a, b, **tol, err_msg=f"{engine} {dtype} n={n}")
+
+
+@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+def test_kernel_keeps_nan_and_inf_like_the_reference(info, kw):
+    """Infinite and NaN parameters and gradients: no engine may fold them away (a
+    flag switched off must not turn into a multiplication by zero)."""
+    for dtype in (np.float32, np.float64):
+        x, g, states, h = _kernel_call(info, kw, dtype, 64, np.random.default_rng(1), True)
+        x[::7], x[3::7], x[5::11], g[2::9] = np.inf, -np.inf, np.nan, np.inf
+        with np.errstate(all="ignore"):
+            expected = getattr(R, f"{info.kernel}_step")(x, g, *states, h)
+            for engine in ENGINES:
+                got = _run_kernel(K.engines()[engine][info.kernel], x, g, states, h)
+                for a, b in zip(got, expected):
+                    np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=engine)
+                    np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6, err_msg=engine)
+
+
+N_PARALLEL = 2 * threads.NUMBA_SERIAL_BELOW + 7   # both engines go parallel
+
+
+@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+def test_kernel_bits_do_not_depend_on_the_thread_count(info, kw, fastnn_threads):
+    for dtype in (np.float32, np.float64):
+        x, g, states, h = _kernel_call(info, kw, dtype, N_PARALLEL, np.random.default_rng(5),
+                                       fresh=False)
+        for engine in ENGINES:
+            step = K.engines()[engine][info.kernel]
+            runs = []
+            for nt in (1, 2, 3):
+                fastnn_threads(nt)
+                runs.append(_run_kernel(step, x, g, states, h))
+            for other in runs[1:]:
+                for a, b in zip(runs[0], other):
+                    np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8),
+                                                  err_msg=f"{engine} {dtype}")
+
+
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_hyper_layout_is_built_and_read_by_name(info):
+    layout, states = K.KERNELS[info.kernel]
+    for kw in info.variants():
+        opt = getattr(fn.optim, info.name)([Parameter(np.zeros(2))], **kw)
+        group, x = opt.param_groups[0], np.zeros(2)
+        h = opt._hyper(group, np.float64, opt._advance(opt._new_state(x, group), x, group))
+        assert h.shape == (len(layout),)
+        assert h[layout.sign] == (-1.0 if kw["maximize"] else 1.0)
+        assert h[layout.weight_decay] == kw["weight_decay"]
+    with pytest.raises(TypeError, match=r"missing \['sign'\]"):
+        layout.pack(np.float32, **{f: 0.0 for f in layout._fields if f != "sign"})
+    with pytest.raises(TypeError, match=r"unexpected \['bogus'\]"):
+        layout.pack(np.float32, bogus=1.0, **{f: 0.0 for f in layout._fields})
+
+
+def test_c_binding_refuses_bad_arrays():
+    if "c" not in ENGINES:
+        pytest.skip("the C extension is not in use")
+    step = K.engines()["c"]["adam"]
+    x, g, (m, v, vmax), h = _kernel_call(BY_NAME["Adam"], dict(lr=0.1, amsgrad=True,
+                                                           weight_decay=0.0, maximize=False),
+                                         np.float32, 10, np.random.default_rng(0), False)
+    with pytest.raises(ValueError, match="max_exp_avg_sq must hold 10 elements"):
+        step(x, g, m, v, K.empty(np.float32), h)          # amsgrad needs it
+    with pytest.raises(TypeError, match="exp_avg must be a C-contiguous float32 array .*float64"):
+        step(x, g, m.astype(np.float64), v, vmax, h)
+    with pytest.raises(ValueError, match=r"g must hold 10 elements, got shape \(5,\)"):
+        step(x, g[:5], m, v, vmax, h)
+    with pytest.raises(TypeError, match="C-contiguous=False"):
+        step(x, g, np.repeat(m, 2)[::2], v, vmax, h)
+    with pytest.raises(TypeError, match="native byte order, got an array of dtype >f4"):
+        step(x, g.astype(">f4"), m, v, vmax, h)
+    with pytest.raises(ValueError, match="h must hold 11 elements"):
+        step(x, g, m, v, vmax, h[:3])
+    with pytest.raises(TypeError, match="float32 or float64 array .*dtype float16"):
+        step(x.astype(np.float16), g, m, v, vmax, h)
 
 
 # --- trajectories against torch.optim --------------------------------------------
@@ -306,6 +328,24 @@ def test_non_contiguous_parameter_is_updated_in_place():
     np.testing.assert_array_equal(base, expected.T)   # the view's memory was updated
 
 
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_non_contiguous_parameter_steps_like_a_contiguous_one(info):
+    kw = info.variants()[-1]
+    base = np.random.default_rng(3).standard_normal((5, 7)).astype(np.float32)
+    p, q = Parameter(base.T), Parameter(np.ascontiguousarray(base.T))
+    opt_p = getattr(fn.optim, info.name)([p], **kw)
+    opt_q = getattr(fn.optim, info.name)([q], **kw)
+    for i in range(4):
+        g = np.random.default_rng(i).standard_normal((7, 5)).astype(np.float32)
+        p.grad, q.grad = g.copy(), g.copy()
+        opt_p.step()
+        opt_q.step()
+    np.testing.assert_array_equal(p.data, q.data)
+    np.testing.assert_array_equal(base.T, q.data)           # the user's memory was updated
+    for k, v in opt_q.state[q].items():
+        np.testing.assert_array_equal(opt_p.state[p][k], v)
+
+
 def test_step_skips_params_without_grad_and_closure_returns_loss():
     a, b = Parameter(np.ones(2, np.float32)), Parameter(np.ones(2, np.float32))
     opt = fn.optim.Adam([a, b], lr=0.1)
@@ -339,28 +379,7 @@ def _p():
     return [Parameter(np.zeros(3, np.float32))]
 
 
-BAD = [
-    ("SGD", dict(lr=-0.1), r"lr must be .*, got -0\.1"),
-    ("SGD", dict(lr=float("nan")), r"lr must be .*, got nan"),
-    ("Adam", dict(lr=float("nan")), r"lr must be .*, got nan"),
-    ("SGD", dict(momentum=-1.0), r"momentum must be .*, got -1\.0"),
-    ("SGD", dict(weight_decay=-1e-3), r"weight_decay must be .*, got -0\.001"),
-    ("SGD", dict(nesterov=True), r"nesterov=True.*momentum=0"),
-    ("SGD", dict(nesterov=True, momentum=0.9, dampening=0.1), r"dampening=0\.1"),
-    ("Adam", dict(betas=(1.0, 0.999)), r"betas\[0\] must be .*, got 1\.0"),
-    ("Adam", dict(betas=(0.9, -0.1)), r"betas\[1\] must be .*, got -0\.1"),
-    ("AdamW", dict(betas=(0.9, 1.0)), r"betas\[1\] must be .*, got 1\.0"),
-    ("Adamax", dict(betas=(float("nan"), 0.9)), r"betas\[0\] must be .*, got nan"),
-    ("Adam", dict(eps=-1e-8), r"eps must be .*, got -1e-08"),
-    ("Adam", dict(weight_decay=-0.5), r"weight_decay must be .*, got -0\.5"),
-    ("AdamW", dict(lr=-1.0), r"lr must be .*, got -1\.0"),
-    ("Adagrad", dict(eps=-1.0), r"eps must be .*, got -1\.0"),
-    ("Adagrad", dict(lr_decay=-1.0), r"lr_decay must be .*, got -1\.0"),
-    ("RMSprop", dict(alpha=-0.1), r"alpha must be .*, got -0\.1"),
-    ("RMSprop", dict(eps=float("nan")), r"eps must be .*, got nan"),
-    ("Adadelta", dict(rho=1.5), r"rho must be .*, got 1\.5"),
-    ("Adadelta", dict(weight_decay=-2.0), r"weight_decay must be .*, got -2\.0"),
-]
+BAD = [(info.name, kw, match) for info in OPTIMIZERS for kw, match in info.bad]
 
 
 @pytest.mark.parametrize("cls,kw,match", BAD)
@@ -370,8 +389,7 @@ def test_bad_hyperparameters_raise_value_error_naming_them(cls, kw, match):
     assert cls in str(e.value)
 
 
-@pytest.mark.parametrize("cls", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adamax",
-                                 "Adadelta"])
+@pytest.mark.parametrize("cls", NAMES)
 def test_empty_or_repeated_params_raise(cls):
     with pytest.raises(ValueError, match=r"empty parameter list"):
         getattr(fn.optim, cls)([])
@@ -394,6 +412,34 @@ def test_bad_param_types_and_group_values():
     p.grad = np.zeros(4, np.float32)
     with pytest.raises(ValueError, match=r"gradient of shape \(4,\)"):
         opt.step()
+
+
+@pytest.mark.parametrize("cls,flag,kw", [("Adam", "amsgrad", dict(amsgrad=True)),
+                                         ("RMSprop", "centered", dict(centered=True)),
+                                         ("RMSprop", "momentum", dict(momentum=0.5)),
+                                         ("SGD", "momentum", dict(momentum=0.5))])
+def test_flags_switched_mid_run_step_like_torch(cls, flag, kw, torch):
+    """A flag turned on between steps starts its state at zero; turned off, its state
+    is left alone (torch's single-tensor code does the same where it does not fail)."""
+    init, targets, weights = _problem()
+    ps = [Parameter(x.copy()) for x in init]
+    opt = getattr(fn.optim, cls)(ps, lr=0.01)
+    for _ in range(3):
+        for p, t, w in zip(ps, targets, weights):
+            p.grad = _grad_of(p.data, t, w)
+        opt.step()
+    opt.param_groups[0].update(kw)
+    for _ in range(2):
+        for p, t, w in zip(ps, targets, weights):
+            p.grad = _grad_of(p.data, t, w)
+        opt.step()
+    assert all(np.isfinite(p.data).all() for p in ps)
+    opt.param_groups[0][flag] = 0.0 if flag == "momentum" else False
+    before = [p.data.copy() for p in ps]
+    for p, t, w in zip(ps, targets, weights):
+        p.grad = _grad_of(p.data, t, w)
+    opt.step()
+    assert any((p.data != b).any() for p, b in zip(ps, before))
 
 
 # --- Keras-style get() --------------------------------------------------------------
@@ -518,39 +564,60 @@ def test_scheduler_state_dict_round_trip_and_errors():
     assert math.isclose(s.get_last_lr()[0], 0.5 * (1 + math.cos(math.pi * 3 / 10)))
 
 
+
 # --- many small parameters: the packed path --------------------------------------
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gather_and_scatter_params_kernels(dtype):
+def test_pack_plan_gathers_and_scatters_on_every_engine(engine, dtype):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(n).astype(dtype) for n in (3, 1, 40_000, 7)]
-    offsets = np.concatenate([[0], np.cumsum([a.size for a in arrays])]).astype(np.int64)
-    addresses = np.array([K.address(a) for a in arrays], np.int64)
-    flat = np.empty(offsets[-1], dtype)
-    K.gather_params(addresses, offsets, flat)
+    plan = K.PackPlan(arrays, engine=engine)
+    flat = np.empty(plan.size, dtype)
+    plan.gather(flat)
     np.testing.assert_array_equal(flat, np.concatenate(arrays))
-    K.scatter_params(flat * 2, addresses, offsets)
+    plan.scatter(flat * 2)
     np.testing.assert_array_equal(np.concatenate(arrays), flat * 2)
+    with pytest.raises(TypeError, match="process-local"):
+        pickle.dumps(plan)
 
 
-@pytest.mark.parametrize("cls,kw", [("Adam", dict(lr=0.01, amsgrad=True)),
-                                    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
-                                    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5))])
-def test_packed_small_params_step_like_one_at_a_time(cls, kw):
+def test_c_pack_copies_refuse_bad_arrays():
+    if "c" not in ENGINES:
+        pytest.skip("the C extension is not in use")
+    from fastnn._kernels import _coptim
+    a, b = np.zeros(3, np.float32), np.zeros(2, np.float32)
+    off = np.array([0, 3, 5], np.int64)
+    flat = np.empty(5, np.float32)
+    with pytest.raises(ValueError, match=r"arrays\[1\] must hold 2 elements"):
+        _coptim.gather([a, np.zeros(4, np.float32)], off, flat, 1)
+    with pytest.raises(TypeError, match=r"arrays\[0\] must be a C-contiguous float32 .*float64"):
+        _coptim.scatter(flat, [a.astype(np.float64), b], off, 1)
+    with pytest.raises(ValueError, match="offsets must run from 0 to flat's size 5"):
+        _coptim.gather([a, b], np.array([0, 3, 6], np.int64), flat, 1)
+    with pytest.raises(ValueError, match=r"arrays\[1\] must be writeable"):
+        ro = b.copy()
+        ro.flags.writeable = False
+        _coptim.scatter(flat, [a, ro], off, 1)
+
+
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_packed_small_params_step_like_one_at_a_time(info):
+    kw = info.variants()[-1]
     rng = np.random.default_rng(2)
     init = [rng.standard_normal(s).astype(np.float32) for s in [(10, 3), (3,), (4, 5), (1,)]]
     grads = [[rng.standard_normal(x.shape).astype(np.float32) for x in init] for _ in range(5)]
     packed = [Parameter(x.copy()) for x in init]
     alone = [Parameter(x.copy()) for x in init]
     held = [p.data for p in packed]
-    opt_p = getattr(fn.optim, cls)(packed, **kw)
-    opt_a = getattr(fn.optim, cls)([{"params": [p]} for p in alone], **kw)  # one per group
+    opt_p = getattr(fn.optim, info.name)(packed, **kw)
+    opt_a = getattr(fn.optim, info.name)([{"params": [p]} for p in alone], **kw)  # one per group
     for gs in grads:
         for p, q, g in zip(packed, alone, gs):
             p.grad, q.grad = g.copy(), g.copy()
         opt_p.step()
         opt_a.step()
-    assert opt_p._packs[id(opt_p.param_groups[0])]          # the packed path ran
+    assert opt_p._packs[0]                                     # the packed path ran
     for p, q, h in zip(packed, alone, held):
         assert p.data is h                                     # arrays are never rebound
         np.testing.assert_allclose(p.data, q.data, rtol=1e-6, atol=1e-7)
@@ -575,3 +642,216 @@ def test_packed_params_follow_rebinding_and_lost_gradients():
     opt.step()
     np.testing.assert_array_equal(ps[2].data, 0.0)
     np.testing.assert_array_equal(ps[0].data, -0.5)
+
+
+@pytest.mark.parametrize("cls", ["SGD", "Adam"])
+def test_replacing_a_parameter_in_param_groups_steps_the_new_one(cls):
+    """The pack cache is keyed by the parameters themselves: a tensor replaced in
+    ``param_groups`` is stepped from then on, and the one it replaced is left alone."""
+    ps = [Parameter(np.ones(4, np.float32)) for _ in range(3)]
+    opt = getattr(fn.optim, cls)(ps, lr=0.5)
+    for _ in range(2):
+        for p in ps:
+            p.grad = np.ones(4, np.float32)
+        opt.step()
+    assert opt._packs[0]
+    old, new = ps[1], Parameter(np.full(4, 7.0, np.float32))
+    opt.param_groups[0]["params"][1] = new
+    before_old = old.data.copy()
+    for p in (ps[0], new, ps[2]):
+        p.grad = np.ones(4, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(old.data, before_old)           # no longer stepped
+    assert (new.data < 7.0).all()                                  # stepped
+    assert new in opt.state
+    ref = getattr(fn.optim, cls)([Parameter(np.full(4, 7.0, np.float32))], lr=0.5)
+    ref.param_groups[0]["params"][0].grad = np.ones(4, np.float32)
+    ref.step()
+    np.testing.assert_array_equal(new.data, ref.param_groups[0]["params"][0].data)
+
+
+# --- pickling: process-local caches stay behind ---------------------------------------
+
+def _pickle_problem(cls, kw):
+    shapes = ((6, 5), (5,), (3, 2, 2), (300, 1000))      # three packed, one large
+    init, targets, weights = _problem(np.float32, shapes=shapes)
+    ps = [Parameter(x.copy()) for x in init]
+    opt = getattr(fn.optim, cls)(ps, **kw)
+    return ps, opt, targets, weights
+
+
+def _steps(ps, opt, targets, weights, n):
+    for _ in range(n):
+        for p, t, w in zip(ps, targets, weights):
+            p.grad = _grad_of(p.data, t, w)
+        opt.step()
+
+
+PICKLE_CASES = [(info.name, info.variants()[-1]) for info in OPTIMIZERS]
+
+
+@pytest.mark.parametrize("cls,kw", PICKLE_CASES, ids=NAMES)
+def test_pickled_optimizer_steps_bitwise_like_the_original_and_leaves_it_alone(cls, kw, tmp_path,
+                                                                               run_python):
+    ps, opt, targets, weights = _pickle_problem(cls, kw)
+    _steps(ps, opt, targets, weights, 3)
+    assert opt._packs[0]                        # a pack (with its plan) exists now
+    blob = pickle.dumps((ps, opt))
+
+    # the copy in this process: stepping it must not touch the original
+    ps2, opt2 = pickle.loads(blob)
+    assert opt2._packs == {} and opt2.param_groups[0]["params"][0] is ps2[0]
+    snapshot = [p.data.copy() for p in ps]
+    _steps(ps2, opt2, targets, weights, 3)
+    for p, s in zip(ps, snapshot):
+        np.testing.assert_array_equal(p.data, s)
+
+    # a copy in a fresh process
+    (tmp_path / "opt.pkl").write_bytes(blob)
+    np.savez(tmp_path / "problem.npz", *targets, *weights)
+    run_python(f"""
+        import pickle, numpy as np
+        ps, opt = pickle.loads(open({str(tmp_path / 'opt.pkl')!r}, 'rb').read())
+        z = np.load({str(tmp_path / 'problem.npz')!r})
+        arrs = [z[f'arr_{{i}}'] for i in range(len(z.files))]
+        targets, weights = arrs[:len(ps)], arrs[len(ps):]
+        for _ in range(3):
+            for p, t, w in zip(ps, targets, weights):
+                p.grad = (2 * w * (p.data - t) + 0.3 * np.cos(3 * p.data)).astype(p.data.dtype)
+            opt.step()
+        np.savez({str(tmp_path / 'child.npz')!r}, *[p.data for p in ps])
+    """, timeout=240)
+    _steps(ps, opt, targets, weights, 3)
+    child = np.load(tmp_path / "child.npz")
+    for i, (p, q) in enumerate(zip(ps, ps2)):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.data, child[f"arr_{i}"])
+
+
+# --- concurrent Python threads -------------------------------------------------------
+
+_CONCURRENT = """
+    import threading
+    import numpy as np
+    import fastnn as fn
+    from fastnn._kernels import threads
+    from fastnn.nn import Parameter
+
+    CASES = {cases!r}
+    N = {n}
+    rng = np.random.default_rng(0)
+    init = rng.standard_normal(N).astype(np.float32)
+    target = (init + rng.uniform(3, 5, N)).astype(np.float32)
+
+    def train(cls, kw, steps=6):
+        p = Parameter(init.copy())
+        opt = getattr(fn.optim, cls)([p], **kw)
+        for _ in range(steps):
+            p.grad = (2 * (p.data - target) + 0.3 * np.cos(3 * p.data)).astype(np.float32)
+            opt.step()
+        return p.data
+
+    for cls, kw in CASES:
+        want = {{}}
+        for nt in (1, 2, 3):
+            threads.set_num_threads(nt)
+            want[nt] = train(cls, kw)
+        assert (want[1] == want[2]).all() and (want[1] == want[3]).all(), (cls, "thread count")
+        threads.set_num_threads(2)
+        got = [None] * 8
+
+        def work(i):
+            got[i] = train(cls, kw)
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        same = sum(bool((g == want[1]).all()) for g in got)
+        assert same == 8, (cls, kw, f"{{same}}/8 concurrent runs equal the serial run")
+
+    # whole models: the headline MLP (Linear, ReLU, Dropout with its own generator,
+    # cross-entropy), each trained by its own thread with Adam or AdamW
+    import fastnn.functional as F
+    from fastnn import workloads as W
+    x, y = W.make_teacher_data(512)
+
+    def make(cls):
+        model = W.mlp_fastnn(seed=0)        # seeds the global generator: built serially
+        for m in model.modules():
+            if isinstance(m, fn.nn.Dropout):
+                m.generator = fn.Generator(5)
+        return model, getattr(fn.optim, cls)(model.parameters(), lr=1e-3)
+
+    def fit(model, opt):
+        model.train()
+        for i in range(4):
+            opt.zero_grad()
+            F.cross_entropy(model(x[i * 128:(i + 1) * 128]), y[i * 128:(i + 1) * 128]).backward()
+            opt.step()
+        return [p.data.copy() for p in model.parameters()]
+
+    for cls in ("Adam", "AdamW"):
+        want = fit(*make(cls))
+        runs = [make(cls) for _ in range(8)]
+        got = [None] * 8
+
+        def work(i):
+            got[i] = fit(*runs[i])
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        same = sum(all((a == b).all() for a, b in zip(g, want)) for g in got)
+        assert same == 8, (cls, f"{{same}}/8 concurrent MLP runs equal the serial run")
+    print("ok")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["c", "numba"])
+def test_concurrent_threads_train_bitwise_like_serial_runs(engine, run_python):
+    """Every optimizer (Adam and AdamW included) gives the same bits with 1, 2 and 3
+    threads, and 8 Python threads each training its own parameter (then its own MLP
+    with Adam/AdamW) match the serial run: a thread that finds the parallel pool busy
+    may not round differently."""
+    cases = [(info.name, info.variants()[-1]) for info in OPTIMIZERS]
+    code = _CONCURRENT.format(cases=cases, n=2 * threads.NUMBA_SERIAL_BELOW + 7)
+    out = run_python(code, env={"FASTNN_ENGINE": engine}, timeout=600)
+    assert out.stdout.split() == ["ok"]
+
+
+# --- cold start: the C engine compiles nothing ------------------------------------------
+
+def test_training_steps_on_the_c_engine_never_import_numba(run_python):
+    """The headline MLP (Linear, ReLU, Dropout, cross-entropy, Adam) and a small CNN
+    (conv, PReLU, max pooling, channel dropout, AdamW) train on C kernels alone: the
+    first step in a fresh process loads no Numba, so it compiles nothing."""
+    out = run_python("""
+        import sys
+        import numpy as np
+        import fastnn as fn
+        import fastnn.functional as F
+        from fastnn import workloads as W
+        x, y = W.make_teacher_data(64, 20, 3)
+        model = W.mlp_fastnn(features=20, classes=3)
+        opt = fn.optim.Adam(model.parameters())
+        for _ in range(2):
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        nn = fn.nn
+        cnn = nn.Sequential(nn.Conv2d(1, 4, 3), nn.PReLU(), nn.MaxPool2d(2), nn.Dropout2d(0.25),
+                            nn.Flatten(), nn.Linear(36, 3))
+        xi = np.random.default_rng(0).standard_normal((8, 1, 8, 8)).astype(np.float32)
+        opt = fn.optim.AdamW(cnn.parameters())
+        for _ in range(2):
+            opt.zero_grad()
+            F.cross_entropy(cnn(xi), y[:8]).backward()
+            opt.step()
+        print("numba" in sys.modules)
+    """, env={"FASTNN_ENGINE": "c"}, timeout=120)
+    assert out.stdout.split() == ["False"]

@@ -48,7 +48,9 @@ _FAMILY_MODULES = _KERNEL_MODULES + ["losses", "linear"]
 
 def _register_all():
     import importlib
-    for m in _KERNEL_MODULES:
+    # the elementwise twin declares Numba kernels too, but is imported only where the
+    # C engine is not in use: warmup and the registry must see it either way
+    for m in _KERNEL_MODULES + ["_twin_elementwise"]:
         importlib.import_module(f"{__name__}.{m}")
 
 

@@ -1,32 +1,34 @@
-"""Numba loops for the optimizers' update rules: one fused pass over parameter,
-gradient and state per optimizer, every variant a flag of the same loop.
+"""Numba twins of the C optimizer kernels (csrc/optim.h): one fused pass over
+parameter, gradient and state per optimizer, every variant a flag of the same loop.
 
 Every kernel is ``name(p, g, <state arrays...>, h)`` over flat C-contiguous arrays of
-one float dtype. ``h`` holds the step's scalars and flags in the arrays' dtype (layouts
-in ``optim.py``, which builds it once per step and group, in float64, then casts). One
-small array instead of a dozen scalars keeps the per-call dispatch cheap for models with
-many small parameters, and keeps every scalar in the arrays' dtype: a float64 scalar
-(or a Python int literal) would promote the float32 loops to float64, at half the SIMD
-width. That is also why the complements 1 - beta come precomputed in ``h``.
+one float dtype; ``h`` is read by name through the layouts of ``optim.py``. Its
+scalars are read into locals before the loop: Numba marks no array ``noalias``, so
+a load from ``h`` inside the loop would be redone after every store.
 
-Scalars are read into locals before the loop: Numba marks no array ``noalias``, so a
-load from ``h`` inside the loop would be redone after every store. Flags become
-loop-invariant branches. A state array that a flag switches off is passed empty and
-never touched.
+The work runs in blocks of ``BLOCK`` elements (``prange`` over blocks, one serial
+helper per block, as in _nb_dropout.py): the parallel and the serial build call the
+same helper on the same slices, so the result is bitwise the same for every thread
+count, and for a caller that finds the parallel pool busy and runs the serial build.
+A state array that a flag switches off is passed empty; its slices stay empty and
+are never touched.
 
-Maxima are written so that a NaN on either side wins, like ``torch.maximum``; nothing
-is sanitised (NaN in, NaN out).
+Maxima are written so that a NaN on either side wins, like ``torch.maximum``;
+nothing is sanitised (NaN in, NaN out).
 """
 import math
 
 from numba import prange
 
+from .jit import _jit
+from .optim import SGD, ADAGRAD, RMSPROP, ADAM, ADAMAX, ADADELTA
 
-def sgd_step(p, g, buf, h):
-    lr, mom, damp_c, wd, sign = h[0], h[1], h[2], h[3], h[4]
-    nesterov, has_mom, first = h[5] != 0, h[6] != 0, h[7] != 0
+BLOCK = 4096
+
+
+def _sgd_block(p, g, buf, lr, mom, damp_c, wd, sign, nesterov, has_mom, first):
     use_wd = wd != 0
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if use_wd:
@@ -38,10 +40,9 @@ def sgd_step(p, g, buf, h):
         p[i] = pi - lr * d
 
 
-def adagrad_step(p, g, s, h):
-    clr, wd, eps, sign = h[0], h[1], h[2], h[3]
+def _adagrad_block(p, g, s, clr, wd, eps, sign):
     use_wd = wd != 0
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if use_wd:
@@ -51,20 +52,19 @@ def adagrad_step(p, g, s, h):
         p[i] = pi - clr * (d / (math.sqrt(si) + eps))
 
 
-def rmsprop_step(p, g, sq, gavg, buf, h):
-    lr, alpha, one_m_alpha, eps, wd, mom, sign = h[0], h[1], h[2], h[3], h[4], h[5], h[6]
-    centered, has_mom = h[7] != 0, h[8] != 0
+def _rmsprop_block(p, g, sq, gavg, buf, lr, alpha, alpha_c, eps, wd, mom, sign, centered,
+                   has_mom):
     use_wd = wd != 0
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if use_wd:
             d = d + wd * pi
-        s = alpha * sq[i] + one_m_alpha * (d * d)
+        s = alpha * sq[i] + alpha_c * (d * d)
         sq[i] = s
         if centered:
             a = gavg[i]
-            a = a + one_m_alpha * (d - a)
+            a = a + alpha_c * (d - a)
             gavg[i] = a
             s = s - a * a
         avg = math.sqrt(s) + eps
@@ -76,12 +76,10 @@ def rmsprop_step(p, g, sq, gavg, buf, h):
             p[i] = pi - lr * (d / avg)
 
 
-def adam_step(p, g, m, v, vmax, h):
-    step_size, beta1_c, beta2, beta2_c, eps, wd, sign = h[0], h[1], h[2], h[3], h[4], h[5], h[6]
-    inv_bc2_sqrt, decay = h[7], h[8]
-    decoupled, amsgrad = h[9] != 0, h[10] != 0
+def _adam_block(p, g, m, v, vmax, step_size, beta1_c, beta2, beta2_c, eps, wd, sign,
+                inv_bc2_sqrt, decay, decoupled, amsgrad):
     coupled = wd != 0 and not decoupled
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if coupled:
@@ -102,10 +100,9 @@ def adam_step(p, g, m, v, vmax, h):
         p[i] = pi - step_size * (mi / (math.sqrt(vi) * inv_bc2_sqrt + eps))
 
 
-def adamax_step(p, g, m, u, h):
-    clr, beta1_c, beta2, eps, wd, sign = h[0], h[1], h[2], h[3], h[4], h[5]
+def _adamax_block(p, g, m, u, clr, beta1_c, beta2, eps, wd, sign):
     use_wd = wd != 0
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if use_wd:
@@ -121,10 +118,9 @@ def adamax_step(p, g, m, u, h):
         p[i] = pi - clr * (mi / ui)
 
 
-def adadelta_step(p, g, sq, acc, h):
-    lr, rho, rho_c, eps, wd, sign = h[0], h[1], h[2], h[3], h[4], h[5]
+def _adadelta_block(p, g, sq, acc, lr, rho, rho_c, eps, wd, sign):
     use_wd = wd != 0
-    for i in prange(p.size):
+    for i in range(p.size):
         pi = p[i]
         d = sign * g[i]
         if use_wd:
@@ -137,10 +133,85 @@ def adadelta_step(p, g, sq, acc, h):
         p[i] = pi - lr * delta
 
 
+_sgd_block = _jit(_sgd_block, False)
+_adagrad_block = _jit(_adagrad_block, False)
+_rmsprop_block = _jit(_rmsprop_block, False)
+_adam_block = _jit(_adam_block, False)
+_adamax_block = _jit(_adamax_block, False)
+_adadelta_block = _jit(_adadelta_block, False)
+
+
+def sgd_step(p, g, buf, h):
+    lr, mom, damp_c = h[SGD.lr], h[SGD.momentum], h[SGD.dampening_c]
+    wd, sign = h[SGD.weight_decay], h[SGD.sign]
+    nesterov, has_mom, first = h[SGD.nesterov] != 0, h[SGD.has_momentum] != 0, h[SGD.first] != 0
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _sgd_block(p[lo:hi], g[lo:hi], buf[lo:hi], lr, mom, damp_c, wd, sign, nesterov,
+                   has_mom, first)
+
+
+def adagrad_step(p, g, s, h):
+    clr, wd, eps, sign = h[ADAGRAD.clr], h[ADAGRAD.weight_decay], h[ADAGRAD.eps], h[ADAGRAD.sign]
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _adagrad_block(p[lo:hi], g[lo:hi], s[lo:hi], clr, wd, eps, sign)
+
+
+def rmsprop_step(p, g, sq, gavg, buf, h):
+    lr, alpha, alpha_c = h[RMSPROP.lr], h[RMSPROP.alpha], h[RMSPROP.alpha_c]
+    eps, wd, mom, sign = h[RMSPROP.eps], h[RMSPROP.weight_decay], h[RMSPROP.momentum], h[RMSPROP.sign]
+    centered, has_mom = h[RMSPROP.centered] != 0, h[RMSPROP.has_momentum] != 0
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _rmsprop_block(p[lo:hi], g[lo:hi], sq[lo:hi], gavg[lo:hi], buf[lo:hi], lr, alpha,
+                       alpha_c, eps, wd, mom, sign, centered, has_mom)
+
+
+def adam_step(p, g, m, v, vmax, h):
+    step_size, beta1_c, beta2 = h[ADAM.step_size], h[ADAM.beta1_c], h[ADAM.beta2]
+    beta2_c, eps, wd, sign = h[ADAM.beta2_c], h[ADAM.eps], h[ADAM.weight_decay], h[ADAM.sign]
+    inv_bc2_sqrt, decay = h[ADAM.inv_bc2_sqrt], h[ADAM.decay]
+    decoupled, amsgrad = h[ADAM.decoupled] != 0, h[ADAM.amsgrad] != 0
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _adam_block(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], vmax[lo:hi], step_size, beta1_c,
+                    beta2, beta2_c, eps, wd, sign, inv_bc2_sqrt, decay, decoupled, amsgrad)
+
+
+def adamax_step(p, g, m, u, h):
+    clr, beta1_c, beta2 = h[ADAMAX.clr], h[ADAMAX.beta1_c], h[ADAMAX.beta2]
+    eps, wd, sign = h[ADAMAX.eps], h[ADAMAX.weight_decay], h[ADAMAX.sign]
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _adamax_block(p[lo:hi], g[lo:hi], m[lo:hi], u[lo:hi], clr, beta1_c, beta2, eps, wd, sign)
+
+
+def adadelta_step(p, g, sq, acc, h):
+    lr, rho, rho_c = h[ADADELTA.lr], h[ADADELTA.rho], h[ADADELTA.rho_c]
+    eps, wd, sign = h[ADADELTA.eps], h[ADADELTA.weight_decay], h[ADADELTA.sign]
+    n = p.size
+    for b in prange((n + BLOCK - 1) // BLOCK):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        _adadelta_block(p[lo:hi], g[lo:hi], sq[lo:hi], acc[lo:hi], lr, rho, rho_c, eps, wd, sign)
+
+
 # --- many small parameters -------------------------------------------------------
 # A group of small parameters is updated as one flat array: the parameters are
-# gathered through their addresses, updated by the kernels above, and scattered back,
-# so the per-parameter Python cost is paid once per group instead of per parameter.
+# gathered through their addresses, updated by the kernels above, and scattered back.
+# The addresses come from a PackPlan (optim.py), which holds the arrays alive and is
+# never pickled.
 
 from numba import carray, types  # noqa: E402
 from numba.extending import intrinsic  # noqa: E402

@@ -18,8 +18,7 @@ Stride 1 uses the padded grid in both: every column row is one contiguous run of
 zero-bordered input plane (a memcpy), and output rows carry Wp - ow unused columns. A
 1x1, stride-1, unpadded convolution needs no columns: it is a GEMM on the input itself.
 
-Pooling loops run over (sample, channel) planes; max pooling keeps the int64 flat
-index of each maximum (torch's ``return_indices``) for backward.
+Pooling lives in :mod:`.pooling` (re-exported here).
 
 Arguments are trusted (fastnn/functional/conv.py validates them); arrays may be
 non-contiguous (copied once here). NumPy twins: :mod:`.reference_conv`.
@@ -29,6 +28,7 @@ import numpy as np
 from . import threads as _threads
 from .elementwise import contiguous
 from .jit import numba_kernel, float_signatures
+from .pooling import max_pool2d_fwd, max_pool2d_bwd, avg_pool2d_fwd, avg_pool2d_bwd  # noqa: F401
 
 __all__ = ["conv2d_fwd", "conv2d_bwd", "im2col", "col2im", "im2col_s1", "col2im_s1",
            "max_pool2d_fwd", "max_pool2d_bwd",
@@ -36,21 +36,11 @@ __all__ = ["conv2d_fwd", "conv2d_bwd", "im2col", "col2im", "im2col_s1", "col2im_
 
 _NB = "fastnn._kernels._nb_conv"
 _I10 = ", ".join(["int64"] * 10)
-_I8 = ", ".join(["int64"] * 8)
 _im2col = numba_kernel(_NB, "im2col", float_signatures(f"void(T[:, :, :, ::1], T[:, ::1], {_I10})"))
 _col2im = numba_kernel(_NB, "col2im", float_signatures(f"void(T[:, ::1], T[:, :, :, ::1], {_I10})"))
 _I6 = ", ".join(["int64"] * 6)
 _im2col_s1 = numba_kernel(_NB, "im2col_s1", float_signatures(f"void(T[:, :, ::1], T[:, ::1], {_I6})"))
 _col2im_s1 = numba_kernel(_NB, "col2im_s1", float_signatures(f"void(T[:, ::1], T[:, :, ::1], {_I6})"))
-_max_fwd = numba_kernel(_NB, "max_pool2d_fwd", float_signatures(
-    "void(T[:, :, ::1], T[:, :, ::1], int64[:, :, ::1], int64, int64, int64, int64, int64, int64, "
-    "int64, int64)"))
-_max_bwd = numba_kernel(_NB, "max_pool2d_bwd", float_signatures(
-    "void(T[:, ::1], int64[:, ::1], T[:, ::1])"))
-_avg_fwd = numba_kernel(_NB, "avg_pool2d_fwd", float_signatures(
-    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"))
-_avg_bwd = numba_kernel(_NB, "avg_pool2d_bwd", float_signatures(
-    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"))
 
 # Bytes of column matrix per chunk: big enough for long GEMM rows, small enough to be
 # re-read from cache by the GEMM right after im2col wrote it.
@@ -335,48 +325,3 @@ def conv2d_bwd(x, w, g, geom, groups=1, need_x=True, need_w=True, need_b=True):
             np.matmul(wT, gt3, out=gcols.reshape(groups, Kg, nb * lg))
             plan.add_to_input_grad(gcols, gx, n0, nb)
     return gx, gw, gb
-
-
-def max_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    """(y, idx): window maxima of x (N, C, H, W) and their flat int64 indices in each H*W plane."""
-    x = contiguous(x)
-    N, C, H, W = x.shape
-    y = np.empty((N, C, oh, ow), x.dtype)
-    idx = np.empty((N, C, oh, ow), np.int64)
-    if y.size:
-        _max_fwd(x.size, x.reshape(N * C, H, W), y.reshape(N * C, oh, ow),
-                 idx.reshape(N * C, oh, ow), kh, kw, sh, sw, ph, pw, dh, dw)
-    return y, idx
-
-
-def max_pool2d_bwd(g, idx, shape):
-    """grad of x (``shape``): g added at the arg-max positions ``idx``."""
-    g = contiguous(g)
-    N, C, H, W = shape
-    gx = np.empty(shape, g.dtype)
-    P = N * C
-    if gx.size:
-        _max_bwd(gx.size, g.reshape(P, -1), contiguous(idx).reshape(P, -1), gx.reshape(P, H * W))
-    return gx
-
-
-def avg_pool2d_fwd(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad=True, divisor=0):
-    """Window means of x (N, C, H, W); ``divisor`` > 0 overrides the window size."""
-    x = contiguous(x)
-    N, C, H, W = x.shape
-    y = np.empty((N, C, oh, ow), x.dtype)
-    if y.size:
-        _avg_fwd(x.size, x.reshape(N * C, H, W), y.reshape(N * C, oh, ow),
-                 kh, kw, sh, sw, ph, pw, int(count_include_pad), int(divisor))
-    return y
-
-
-def avg_pool2d_bwd(g, shape, kh, kw, sh, sw, ph, pw, count_include_pad=True, divisor=0):
-    """grad of x (``shape``) for avg_pool2d_fwd's upstream gradient g."""
-    g = contiguous(g)
-    N, C, H, W = shape
-    gx = np.empty(shape, g.dtype)
-    if gx.size:
-        _avg_bwd(gx.size, g.reshape(N * C, g.shape[2], g.shape[3]), gx.reshape(N * C, H, W),
-                 kh, kw, sh, sw, ph, pw, int(count_include_pad), int(divisor))
-    return gx

@@ -1,23 +1,80 @@
-"""Optimizer update kernels (fused, in place) and the scalars each step feeds them.
+"""Optimizer update kernels (fused, in place), the named layout of each one's scalars,
+and the copies that step many small parameters as one.
 
-Each ``<name>_step(p, g, *state, h)`` updates the flat C-contiguous parameter ``p`` and
-its state arrays in one pass (Numba, ``_nb_optim.py``; NumPy twin in
-``reference_optim.py``). ``<name>_hyper(dtype, ...)`` packs one step's scalars into
-``h``: derived values (bias corrections, decayed learning rates, 1 - beta) are computed
-once, in float64, then cast to the parameters' dtype. Flags (maximize, nesterov,
-amsgrad, centered, decoupled weight decay) travel in ``h`` too, so every variant is
-the same loop. A state array a flag switches off is passed as ``empty(dtype)``.
+Each ``<name>_step(p, g, *state, h)`` updates the flat C-contiguous parameter ``p``
+and its state arrays in one pass; a state array that a flag switches off is passed
+as ``empty(dtype)``. Engines: C (``_coptim``, csrc/optim.h) where it loads, else the
+Numba twin (``_nb_optim.py``); the NumPy oracle is ``reference_optim.py``. Both
+engines cut the work into fixed blocks, so a result is bitwise the same for every
+thread count and for concurrent callers.
+
+``h`` holds one step's scalars and flags, in the parameters' dtype (a float64
+scalar would promote a float32 loop). Its layout is declared once, below, by name;
+the optimizers build it by name (``ADAM.pack(dtype, step_size=..., ...)``) and the
+C binding, the Numba twin, the reference and the tests read it by name
+(``h[ADAM.step_size]``). Derived values (bias corrections, 1 - beta) are computed
+once per step in float64 by the optimizer, then cast.
+
+>>> import numpy as np
+>>> h = ADAGRAD.pack(np.float32, clr=0.1, weight_decay=0.0, eps=1e-10, sign=1.0)
+>>> bool(h[ADAGRAD.clr] == np.float32(0.1)), h.dtype
+(True, dtype('float32'))
 """
-import math
+import collections
 
 import numpy as np
 
+from . import engine
 from .jit import numba_kernel, float_signatures
+from .threads import threads_for
 
-__all__ = ["sgd_step", "adagrad_step", "rmsprop_step", "adam_step", "adamax_step",
-           "adadelta_step", "sgd_hyper", "adagrad_hyper", "rmsprop_hyper", "adam_hyper",
-           "adamax_hyper", "adadelta_hyper", "empty", "KERNELS", "PACK_BELOW", "address",
-           "gather_params", "scatter_params"]
+__all__ = ["layout", "SGD", "ADAGRAD", "RMSPROP", "ADAM", "ADAMAX", "ADADELTA", "KERNELS",
+           "sgd_step", "adagrad_step", "rmsprop_step", "adam_step", "adamax_step",
+           "adadelta_step", "empty", "PACK_BELOW", "PackPlan", "engines"]
+
+
+# --- the layouts of h: declared once, read by name everywhere ------------------------
+
+def _pack(self, dtype, **values):
+    """``h`` for one call: every field given by name, cast once to ``dtype``."""
+    if len(values) != len(self._fields) or not all(f in values for f in self._fields):
+        missing = [f for f in self._fields if f not in values]
+        unexpected = sorted(set(values) - set(self._fields))
+        raise TypeError(f"{type(self).__name__}.pack: every field once by name; missing "
+                        f"{missing}, unexpected {unexpected}.")
+    return np.array([values[f] for f in self._fields], dtype)
+
+
+def layout(name, fields):
+    """A named layout of ``h``: a namedtuple whose field values are their indices
+    (Numba reads them as constants), with ``pack(dtype, **values)`` building ``h``.
+
+    >>> L = layout("DEMO", "lr flag")
+    >>> L.flag, len(L), L.pack(np.float64, lr=0.5, flag=True).tolist()
+    (1, 2, [0.5, 1.0])
+    """
+    base = collections.namedtuple(name, fields)
+    cls = type(name, (base,), {"__slots__": (), "pack": _pack,
+                               "__doc__": f"Layout of {name.lower()}'s h: {', '.join(base._fields)}."})
+    return cls(*range(len(base._fields)))
+
+
+#: lr, momentum, 1 - dampening, weight_decay, sign (-1 maximize), nesterov,
+#: has_momentum, first (the buffer starts as the gradient itself).
+SGD = layout("SGD", "lr momentum dampening_c weight_decay sign nesterov has_momentum first")
+#: lr / (1 + (step - 1) lr_decay), weight_decay, eps, sign.
+ADAGRAD = layout("ADAGRAD", "clr weight_decay eps sign")
+#: lr, alpha, 1 - alpha, eps, weight_decay, momentum, sign, centered, has_momentum.
+RMSPROP = layout("RMSPROP", "lr alpha alpha_c eps weight_decay momentum sign centered "
+                            "has_momentum")
+#: lr / (1 - beta1^t), 1 - beta1, beta2, 1 - beta2, eps, weight_decay, sign,
+#: 1 / sqrt(1 - beta2^t), 1 - lr weight_decay (AdamW's decay), decoupled, amsgrad.
+ADAM = layout("ADAM", "step_size beta1_c beta2 beta2_c eps weight_decay sign inv_bc2_sqrt "
+                      "decay decoupled amsgrad")
+#: lr / (1 - beta1^t), 1 - beta1, beta2, eps, weight_decay, sign.
+ADAMAX = layout("ADAMAX", "clr beta1_c beta2 eps weight_decay sign")
+#: lr, rho, 1 - rho, eps, weight_decay, sign.
+ADADELTA = layout("ADADELTA", "lr rho rho_c eps weight_decay sign")
 
 _MODULE = "fastnn._kernels._nb_optim"
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
@@ -29,129 +86,131 @@ def empty(dtype):
     return _EMPTY[np.dtype(dtype)]
 
 
-def _declare(name, n_arrays):
-    sig = float_signatures("void(" + ", ".join(["T[::1]"] * n_arrays) + ")")
-    return numba_kernel(_MODULE, name, sig)
+# --- the kernels ----------------------------------------------------------------------
+_cx = engine.extension("_coptim")
 
-
-_sgd = _declare("sgd_step", 4)
-_adagrad = _declare("adagrad_step", 4)
-_rmsprop = _declare("rmsprop_step", 6)
-_adam = _declare("adam_step", 6)
-_adamax = _declare("adamax_step", 5)
-_adadelta = _declare("adadelta_step", 5)
-
-
-def sgd_step(p, g, buf, h):
-    """SGD / momentum / Nesterov in place: ``p``, ``buf`` (empty without momentum)."""
-    _sgd(p.size, p, g, buf, h)
-
-
-def adagrad_step(p, g, state_sum, h):
-    """Adagrad in place: ``p``, ``state_sum``."""
-    _adagrad(p.size, p, g, state_sum, h)
-
-
-def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, h):
-    """RMSprop in place; ``grad_avg`` (centered) and ``momentum_buffer`` may be empty."""
-    _rmsprop(p.size, p, g, square_avg, grad_avg, momentum_buffer, h)
-
-
-def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
-    """Adam / AdamW / AMSGrad in place; ``max_exp_avg_sq`` is empty without amsgrad."""
-    _adam(p.size, p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, h)
-
-
-def adamax_step(p, g, exp_avg, exp_inf, h):
-    """Adamax in place: ``p``, ``exp_avg``, ``exp_inf``."""
-    _adamax(p.size, p, g, exp_avg, exp_inf, h)
-
-
-def adadelta_step(p, g, square_avg, acc_delta, h):
-    """Adadelta in place: ``p``, ``square_avg``, ``acc_delta``."""
-    _adadelta(p.size, p, g, square_avg, acc_delta, h)
-
-
-def _sign(maximize):
-    return -1.0 if maximize else 1.0
-
-
-def sgd_hyper(dtype, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
-    """``h`` of sgd_step: lr, momentum, 1-dampening, weight_decay, sign, nesterov,
-    has_momentum, first (the buffer starts as the gradient itself)."""
-    return np.array([lr, momentum, 1.0 - dampening, weight_decay, _sign(maximize),
-                     bool(nesterov), momentum != 0, bool(first)], dtype)
-
-
-def adagrad_hyper(dtype, lr, lr_decay, weight_decay, eps, step, maximize):
-    """``h`` of adagrad_step: lr / (1 + (step - 1) lr_decay), weight_decay, eps, sign."""
-    clr = lr / (1.0 + (step - 1) * lr_decay)
-    return np.array([clr, weight_decay, eps, _sign(maximize)], dtype)
-
-
-def rmsprop_hyper(dtype, lr, alpha, eps, weight_decay, momentum, centered, maximize):
-    """``h`` of rmsprop_step: lr, alpha, 1-alpha, eps, weight_decay, momentum, sign,
-    centered, has_momentum."""
-    return np.array([lr, alpha, 1.0 - alpha, eps, weight_decay, momentum, _sign(maximize),
-                     bool(centered), momentum > 0], dtype)
-
-
-def adam_hyper(dtype, lr, beta1, beta2, eps, weight_decay, step, amsgrad, maximize,
-               decoupled):
-    """``h`` of adam_step: lr / (1 - beta1^t), 1-beta1, beta2, 1-beta2, eps, weight_decay,
-    sign, 1 / sqrt(1 - beta2^t), 1 - lr weight_decay, decoupled, amsgrad."""
-    bc1 = 1.0 - beta1 ** step
-    bc2 = 1.0 - beta2 ** step
-    return np.array([lr / bc1, 1.0 - beta1, beta2, 1.0 - beta2, eps, weight_decay,
-                     _sign(maximize), 1.0 / math.sqrt(bc2), 1.0 - lr * weight_decay,
-                     bool(decoupled) and weight_decay != 0, bool(amsgrad)], dtype)
-
-
-def adamax_hyper(dtype, lr, beta1, beta2, eps, weight_decay, step, maximize):
-    """``h`` of adamax_step: lr / (1 - beta1^t), 1-beta1, beta2, eps, weight_decay, sign."""
-    clr = lr / (1.0 - beta1 ** step)
-    return np.array([clr, 1.0 - beta1, beta2, eps, weight_decay, _sign(maximize)], dtype)
-
-
-def adadelta_hyper(dtype, lr, rho, eps, weight_decay, maximize):
-    """``h`` of adadelta_step: lr, rho, 1-rho, eps, weight_decay, sign."""
-    return np.array([lr, rho, 1.0 - rho, eps, weight_decay, _sign(maximize)], dtype)
-
-
-#: name -> (kernel, number of state arrays); the tests run every row against
-#: reference_optim.<name>_step.
+#: name -> (layout of h, names of the state arrays in the kernel's order). A new
+#: optimizer is a row here plus its loop in csrc/optim.h, _nb_optim.py and
+#: reference_optim.py.
 KERNELS = {
-    "sgd": (sgd_step, 1),
-    "adagrad": (adagrad_step, 1),
-    "rmsprop": (rmsprop_step, 3),
-    "adam": (adam_step, 3),
-    "adamax": (adamax_step, 2),
-    "adadelta": (adadelta_step, 2),
+    "sgd": (SGD, ("momentum_buffer",)),
+    "adagrad": (ADAGRAD, ("sum",)),
+    "rmsprop": (RMSPROP, ("square_avg", "grad_avg", "momentum_buffer")),
+    "adam": (ADAM, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")),
+    "adamax": (ADAMAX, ("exp_avg", "exp_inf")),
+    "adadelta": (ADADELTA, ("square_avg", "acc_delta")),
 }
+
+
+def _numba_step(name, n_state):
+    k = numba_kernel(_MODULE, f"{name}_step",
+                     float_signatures("void(" + ", ".join(["T[::1]"] * (n_state + 3)) + ")"))
+
+    def step(p, g, *state_and_h):
+        k(p.size, p, g, *state_and_h)
+    return step
+
+
+def _c_step(name):
+    attr = f"{name}_step"
+
+    # looked up at the call: _coptim imports this module's layouts while loading
+    def step(p, g, *state_and_h):
+        getattr(_cx, attr)(p, g, *state_and_h, threads_for(p.size))
+    return step
+
+
+def _steps(make):
+    out = {}
+    for name, (lay, states) in KERNELS.items():
+        f = make(name, len(states))
+        f.__name__ = f.__qualname__ = f"{name}_step"
+        f.__doc__ = (f"``{name}_step(p, g, {', '.join(states)}, h)``: one {name} update in "
+                     f"place; h in layout {type(lay).__name__}.")
+        out[name] = f
+    return out
+
+
+_NUMBA = _steps(_numba_step)
+_C = _steps(lambda name, n: _c_step(name)) if _cx is not None else None
+_RUN = _C if _C is not None else _NUMBA
+
+sgd_step = _RUN["sgd"]
+adagrad_step = _RUN["adagrad"]
+rmsprop_step = _RUN["rmsprop"]
+adam_step = _RUN["adam"]
+adamax_step = _RUN["adamax"]
+adadelta_step = _RUN["adadelta"]
 
 
 # --- many small parameters: one flat update per group --------------------------------
 
 #: Parameters smaller than this are packed: their steps run as one flat kernel call.
 PACK_BELOW = 1 << 15
+# The pack copies are plain memcpys of a few kB each: a second thread only pays off
+# on long packs (measured: 200 x 1000 float32 took 60 us on one thread, 130 us on two).
+_PACK_SERIAL_BELOW = 1 << 20
 
-_gather = numba_kernel(_MODULE, "gather_params",
-                       float_signatures("void(int64[::1], int64[::1], T[::1])"))
-_scatter = numba_kernel(_MODULE, "scatter_params",
-                        float_signatures("void(T[::1], int64[::1], int64[::1])"))
+_gather_nb = numba_kernel(_MODULE, "gather_params",
+                          float_signatures("void(int64[::1], int64[::1], T[::1])"))
+_scatter_nb = numba_kernel(_MODULE, "scatter_params",
+                           float_signatures("void(T[::1], int64[::1], int64[::1])"))
 
 
-def address(arr):
-    """The address of a C-contiguous array's first element (for gather/scatter)."""
+def _address(arr):
     return arr.__array_interface__["data"][0]
 
 
-def gather_params(addresses, offsets, flat):
-    """Copy the arrays at ``addresses`` (int64, C-contiguous, ``flat``'s dtype) into
-    ``flat[offsets[j]:offsets[j + 1]]``. The caller keeps those arrays alive."""
-    _gather(flat.size, addresses, offsets, flat)
+class PackPlan:
+    """Copies between C-contiguous arrays of one dtype and one flat array.
+
+    Process-local: it holds the arrays themselves (so their memory stays valid for
+    as long as it lives) and refuses to be pickled. The C engine takes each array's
+    address at every call; the Numba twin takes them once, here.
+
+    >>> a, b = np.arange(3.0), np.arange(2.0)
+    >>> plan = PackPlan([a, b]); flat = np.empty(5)
+    >>> plan.gather(flat); flat *= 2; plan.scatter(flat); b.tolist()
+    [0.0, 2.0]
+    """
+
+    __slots__ = ("arrays", "offsets", "_addresses", "_engine")
+
+    def __init__(self, arrays, engine=None):
+        self.arrays = list(arrays)
+        self.offsets = np.zeros(len(self.arrays) + 1, np.int64)
+        np.cumsum([a.size for a in self.arrays], out=self.offsets[1:])
+        self._engine = engine or ("c" if _cx is not None else "numba")
+        self._addresses = None
+        if self._engine == "numba":
+            self._addresses = np.array([_address(a) for a in self.arrays], np.int64)
+
+    @property
+    def size(self):
+        return int(self.offsets[-1])
+
+    def gather(self, flat):
+        """flat[offsets[j]:offsets[j + 1]] = arrays[j]."""
+        if self._engine == "c":
+            _cx.gather(self.arrays, self.offsets, flat, threads_for(flat.size, _PACK_SERIAL_BELOW))
+        else:
+            _gather_nb(flat.size, self._addresses, self.offsets, flat)
+
+    def scatter(self, flat):
+        """arrays[j][...] = flat[offsets[j]:offsets[j + 1]]."""
+        if self._engine == "c":
+            _cx.scatter(flat, self.arrays, self.offsets, threads_for(flat.size, _PACK_SERIAL_BELOW))
+        else:
+            _scatter_nb(flat.size, flat, self._addresses, self.offsets)
+
+    def __reduce__(self):
+        raise TypeError("PackPlan is process-local (it stands for memory of this process) "
+                        "and cannot be pickled.")
 
 
-def scatter_params(flat, addresses, offsets):
-    """Copy ``flat[offsets[j]:offsets[j + 1]]`` back into the arrays at ``addresses``."""
-    _scatter(flat.size, flat, addresses, offsets)
+def engines():
+    """{'c': steps, 'numba': steps} for the engines that can run here (tests run both)."""
+    out = {"numba": _NUMBA}
+    if _C is not None:
+        out["c"] = _C
+    return out

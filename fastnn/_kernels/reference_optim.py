@@ -4,8 +4,11 @@ Each ``<name>_step`` takes the same arguments as its compiled twin in ``optim.py
 (flat arrays and the packed scalars ``h``) and returns new arrays ``(p, *state)``
 instead of updating in place. The formulas follow torch.optim's single-tensor code
 line by line; a state array that a flag switches off comes back unchanged (empty).
+``h`` is read by name through the layouts of ``optim.py``.
 """
 import numpy as np
+
+from .optim import SGD, ADAGRAD, RMSPROP, ADAM, ADAMAX, ADADELTA
 
 
 def _grad(p, g, wd, sign):
@@ -14,7 +17,9 @@ def _grad(p, g, wd, sign):
 
 
 def sgd_step(p, g, buf, h):
-    lr, mom, damp_c, wd, sign, nesterov, has_mom, first = h
+    lr, mom, damp_c = h[SGD.lr], h[SGD.momentum], h[SGD.dampening_c]
+    wd, sign, nesterov = h[SGD.weight_decay], h[SGD.sign], h[SGD.nesterov]
+    has_mom, first = h[SGD.has_momentum], h[SGD.first]
     d = _grad(p, g, wd, sign)
     if has_mom:
         buf = d.copy() if first else mom * buf + damp_c * d
@@ -23,14 +28,16 @@ def sgd_step(p, g, buf, h):
 
 
 def adagrad_step(p, g, s, h):
-    clr, wd, eps, sign = h
+    clr, wd, eps, sign = h[ADAGRAD.clr], h[ADAGRAD.weight_decay], h[ADAGRAD.eps], h[ADAGRAD.sign]
     d = _grad(p, g, wd, sign)
     s = s + d * d
     return p - clr * (d / (np.sqrt(s) + eps)), s
 
 
 def rmsprop_step(p, g, sq, gavg, buf, h):
-    lr, alpha, alpha_c, eps, wd, mom, sign, centered, has_mom = h
+    lr, alpha, alpha_c, eps = h[RMSPROP.lr], h[RMSPROP.alpha], h[RMSPROP.alpha_c], h[RMSPROP.eps]
+    wd, mom, sign = h[RMSPROP.weight_decay], h[RMSPROP.momentum], h[RMSPROP.sign]
+    centered, has_mom = h[RMSPROP.centered], h[RMSPROP.has_momentum]
     d = _grad(p, g, wd, sign)
     sq = alpha * sq + alpha_c * d * d
     if centered:
@@ -45,7 +52,9 @@ def rmsprop_step(p, g, sq, gavg, buf, h):
 
 
 def adam_step(p, g, m, v, vmax, h):
-    step_size, beta1_c, beta2, beta2_c, eps, wd, sign, inv_bc2_sqrt, decay, decoupled, amsgrad = h
+    step_size, beta1_c, beta2, beta2_c = h[ADAM.step_size], h[ADAM.beta1_c], h[ADAM.beta2], h[ADAM.beta2_c]
+    eps, wd, sign, inv_bc2_sqrt = h[ADAM.eps], h[ADAM.weight_decay], h[ADAM.sign], h[ADAM.inv_bc2_sqrt]
+    decay, decoupled, amsgrad = h[ADAM.decay], h[ADAM.decoupled], h[ADAM.amsgrad]
     d = sign * g
     if decoupled:
         p = p * decay
@@ -62,7 +71,8 @@ def adam_step(p, g, m, v, vmax, h):
 
 
 def adamax_step(p, g, m, u, h):
-    clr, beta1_c, beta2, eps, wd, sign = h
+    clr, beta1_c, beta2 = h[ADAMAX.clr], h[ADAMAX.beta1_c], h[ADAMAX.beta2]
+    eps, wd, sign = h[ADAMAX.eps], h[ADAMAX.weight_decay], h[ADAMAX.sign]
     d = _grad(p, g, wd, sign)
     m = m + beta1_c * (d - m)
     u = np.maximum(beta2 * u, np.abs(d) + eps)
@@ -70,7 +80,8 @@ def adamax_step(p, g, m, u, h):
 
 
 def adadelta_step(p, g, sq, acc, h):
-    lr, rho, rho_c, eps, wd, sign = h
+    lr, rho, rho_c = h[ADADELTA.lr], h[ADADELTA.rho], h[ADADELTA.rho_c]
+    eps, wd, sign = h[ADADELTA.eps], h[ADADELTA.weight_decay], h[ADADELTA.sign]
     d = _grad(p, g, wd, sign)
     sq = rho * sq + rho_c * d * d
     delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * d

@@ -7,7 +7,14 @@ The optimizer's ``state[p]`` dicts stay the public books: their arrays are views
 into the flat buffers and their ``step`` is kept current, so ``state_dict()`` and
 the per-parameter path see the same numbers. The parameters' arrays are never
 rebound: updates land in the arrays the user holds.
+
+A Pack is a process-local cache: it is valid for one group holding exactly the
+parameters it was built from (checked by identity at every step, so replacing a
+tensor in ``param_groups`` rebuilds it), it holds the parameters' arrays through a
+``PackPlan``, and the optimizer leaves it out of its pickled state.
 """
+import operator
+
 import numpy as np
 
 from .._kernels import optim as K
@@ -48,20 +55,19 @@ class Pack:
         return cls(optimizer, group, members, states)
 
     def __init__(self, optimizer, group, members, states):
-        self.group_size = len(group["params"])
-        self.group_list = group["params"]
+        self.group = group
+        self.params = tuple(group["params"])
         self.members = members
         ids = {id(p) for p in members}
         self.others = [p for p in group["params"] if id(p) not in ids]
         self.datas = [p.data for p in members]
         self.shapes = [d.shape for d in self.datas]
-        self.offsets = np.zeros(len(members) + 1, np.int64)
-        np.cumsum([d.size for d in self.datas], out=self.offsets[1:])
-        self.addresses = np.array([K.address(d) for d in self.datas], np.int64)
-        dtype, total = self.datas[0].dtype, int(self.offsets[-1])
+        self.plan = K.PackPlan(self.datas)
+        self.offsets = self.plan.offsets
+        dtype, total = self.datas[0].dtype, self.plan.size
         self.flat = np.empty(total, dtype)
         self.grad = np.empty(total, dtype)
-        K.gather_params(self.addresses, self.offsets, self.flat)
+        self.plan.gather(self.flat)
         if states[0] is None:
             self.state = optimizer._new_state(self.flat, group)
         else:   # carry the existing (e.g. loaded) state over into flat buffers
@@ -104,19 +110,23 @@ class Pack:
                    for p, s in zip(self.members, self.shapes)):
                 return False
             self.datas = datas
-            self.addresses = np.array([K.address(d) for d in datas], np.int64)
+            self.plan = K.PackPlan(datas)
         shapes = [g.shape for g in grads]
         if shapes != self.shapes:
             bad = next(i for i, (a, b) in enumerate(zip(shapes, self.shapes)) if a != b)
             raise ValueError(f"{owner}: gradient of shape {shapes[bad]} for a parameter of "
                              f"shape {self.shapes[bad]}.")
         np.concatenate(grads, axis=None, out=self.grad, casting="same_kind")
-        K.gather_params(self.addresses, self.offsets, self.flat)
+        self.plan.gather(self.flat)
         return True
 
     def scatter(self):
-        K.scatter_params(self.flat, self.addresses, self.offsets)
+        self.plan.scatter(self.flat)
         self.sync()
 
     def valid_for(self, group):
-        return group["params"] is self.group_list and len(group["params"]) == self.group_size
+        """True while ``group`` is the group this pack was built for and holds exactly
+        the same parameters (by identity, in order)."""
+        params = group["params"]
+        return (group is self.group and len(params) == len(self.params)
+                and all(map(operator.is_, params, self.params)))

@@ -1,5 +1,7 @@
 """Adam, AdamW (decoupled weight decay) and Adamax: one fused kernel each, every
 variant (amsgrad, maximize, weight decay) a flag of it."""
+import math
+
 import numpy as np
 
 from .._kernels import optim as K
@@ -57,6 +59,8 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
+    _kernel = "adam"
+
     def _check(self, group):
         _check_common(self._owner, group)
 
@@ -66,20 +70,20 @@ class Adam(Optimizer):
             st["max_exp_avg_sq"] = np.zeros_like(x)
         return st
 
-    def _update(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            step = st["step"] = st["step"] + 1
-            key = (step, x.dtype)
-            h = hs.get(key)
-            if h is None:  # once per step (and dtype): bias corrections in float64
-                h = hs[key] = K.adam_hyper(x.dtype, lr, beta1, beta2, eps, wd, step,
-                                           amsgrad, maximize, decoupled)
-            vmax = st["max_exp_avg_sq"].ravel() if amsgrad else K.empty(x.dtype)
-            K.adam_step(x, g, st["exp_avg"].ravel(), st["exp_avg_sq"].ravel(), vmax, h)
+    def _advance(self, st, x, group):
+        if group["amsgrad"] and "max_exp_avg_sq" not in st:   # switched on mid-run
+            st["max_exp_avg_sq"] = np.zeros(x.shape, x.dtype)
+        return super()._advance(st, x, group)
+
+    def _hyper(self, group, dtype, step):
+        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        return K.ADAM.pack(
+            dtype, step_size=lr / (1.0 - beta1 ** step), beta1_c=1.0 - beta1, beta2=beta2,
+            beta2_c=1.0 - beta2, eps=group["eps"], weight_decay=wd,
+            sign=-1.0 if group["maximize"] else 1.0,
+            inv_bc2_sqrt=1.0 / math.sqrt(1.0 - beta2 ** step), decay=1.0 - lr * wd,
+            decoupled=bool(group["decoupled_weight_decay"]) and wd != 0,
+            amsgrad=bool(group["amsgrad"]))
 
 
 class AdamW(Adam):
@@ -123,20 +127,17 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
+    _kernel = "adamax"
+
     def _check(self, group):
         _check_common(self._owner, group)
 
     def _new_state(self, x, group):
         return {"step": 0, "exp_avg": np.zeros_like(x), "exp_inf": np.zeros_like(x)}
 
-    def _update(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, maximize = group["weight_decay"], group["maximize"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            step = st["step"] = st["step"] + 1
-            key = (step, x.dtype)
-            h = hs.get(key)
-            if h is None:
-                h = hs[key] = K.adamax_hyper(x.dtype, lr, beta1, beta2, eps, wd, step, maximize)
-            K.adamax_step(x, g, st["exp_avg"].ravel(), st["exp_inf"].ravel(), h)
+    def _hyper(self, group, dtype, step):
+        (beta1, beta2) = group["betas"]
+        return K.ADAMAX.pack(dtype, clr=group["lr"] / (1.0 - beta1 ** step),
+                             beta1_c=1.0 - beta1, beta2=beta2, eps=group["eps"],
+                             weight_decay=group["weight_decay"],
+                             sign=-1.0 if group["maximize"] else 1.0)

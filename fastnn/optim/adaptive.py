@@ -36,20 +36,15 @@ class Adagrad(Optimizer):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             check_number(self._owner, name, group[name])
 
+    _kernel = "adagrad"
+
     def _new_state(self, x, group):
         return {"step": 0, "sum": np.full_like(x, group["initial_accumulator_value"])}
 
-    def _update(self, group):
-        lr, lr_decay, wd = group["lr"], group["lr_decay"], group["weight_decay"]
-        eps, maximize = group["eps"], group["maximize"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            step = st["step"] = st["step"] + 1
-            key = (step, x.dtype)
-            h = hs.get(key)
-            if h is None:
-                h = hs[key] = K.adagrad_hyper(x.dtype, lr, lr_decay, wd, eps, step, maximize)
-            K.adagrad_step(x, g, st["sum"].ravel(), h)
+    def _hyper(self, group, dtype, step):
+        return K.ADAGRAD.pack(dtype, clr=group["lr"] / (1.0 + (step - 1) * group["lr_decay"]),
+                              weight_decay=group["weight_decay"], eps=group["eps"],
+                              sign=-1.0 if group["maximize"] else 1.0)
 
 
 class RMSprop(Optimizer):
@@ -83,6 +78,8 @@ class RMSprop(Optimizer):
         for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
             check_number(self._owner, name, group[name])
 
+    _kernel = "rmsprop"
+
     def _new_state(self, x, group):
         st = {"step": 0, "square_avg": np.zeros_like(x)}
         if group["momentum"] > 0:
@@ -91,20 +88,22 @@ class RMSprop(Optimizer):
             st["grad_avg"] = np.zeros_like(x)
         return st
 
-    def _update(self, group):
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-        mom, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            st["step"] += 1
-            h = hs.get(x.dtype)
-            if h is None:
-                h = hs[x.dtype] = K.rmsprop_hyper(x.dtype, lr, alpha, eps, wd, mom, centered,
-                                                  maximize)
-            empty = K.empty(x.dtype)
-            K.rmsprop_step(x, g, st["square_avg"].ravel(),
-                           st["grad_avg"].ravel() if centered else empty,
-                           st["momentum_buffer"].ravel() if mom > 0 else empty, h)
+    def _advance(self, st, x, group):
+        st["step"] += 1
+        # a flag switched on mid-run starts its state at zero; one switched off is
+        # passed empty (the kernel reads the arrays its flags ask for, nothing else)
+        for name, on in (("momentum_buffer", group["momentum"] > 0),
+                         ("grad_avg", group["centered"])):
+            if on and name not in st:
+                st[name] = np.zeros(x.shape, x.dtype)
+        return None     # h does not depend on the step
+
+    def _hyper(self, group, dtype, key):
+        alpha, mom = group["alpha"], group["momentum"]
+        return K.RMSPROP.pack(dtype, lr=group["lr"], alpha=alpha, alpha_c=1.0 - alpha,
+                              eps=group["eps"], weight_decay=group["weight_decay"],
+                              momentum=mom, sign=-1.0 if group["maximize"] else 1.0,
+                              centered=bool(group["centered"]), has_momentum=mom > 0)
 
 
 class Adadelta(Optimizer):
@@ -136,16 +135,17 @@ class Adadelta(Optimizer):
             check_number(self._owner, name, group[name])
         check_number(self._owner, "rho", group["rho"], 0.0, 1.0)
 
+    _kernel = "adadelta"
+
     def _new_state(self, x, group):
         return {"step": 0, "square_avg": np.zeros_like(x), "acc_delta": np.zeros_like(x)}
 
-    def _update(self, group):
-        lr, rho, eps = group["lr"], group["rho"], group["eps"]
-        wd, maximize = group["weight_decay"], group["maximize"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            st["step"] += 1
-            h = hs.get(x.dtype)
-            if h is None:
-                h = hs[x.dtype] = K.adadelta_hyper(x.dtype, lr, rho, eps, wd, maximize)
-            K.adadelta_step(x, g, st["square_avg"].ravel(), st["acc_delta"].ravel(), h)
+    def _advance(self, st, x, group):
+        st["step"] += 1
+        return None     # h does not depend on the step
+
+    def _hyper(self, group, dtype, key):
+        rho = group["rho"]
+        return K.ADADELTA.pack(dtype, lr=group["lr"], rho=rho, rho_c=1.0 - rho, eps=group["eps"],
+                               weight_decay=group["weight_decay"],
+                               sign=-1.0 if group["maximize"] else 1.0)

@@ -1,14 +1,21 @@
-"""The optimizers' book-keeping: parameter groups, per-parameter state, state dicts.
+"""The optimizers' book-keeping: parameter groups, per-parameter state, state dicts,
+and the one step loop every optimizer runs.
 
-Subclasses add the math: ``_check(group)`` validates a group's hyper-parameters,
-``_new_state(x, group)`` makes the state of a parameter at its first step and
-``_update(group)`` runs one fused kernel per parameter (fastnn._kernels.optim).
+A subclass adds the math and nothing else: ``_kernel`` names its fused kernel in
+``fastnn._kernels.optim.KERNELS`` (which also lists the state arrays it takes),
+``_check(group)`` validates a group's hyper-parameters, ``_new_state(x, group)``
+makes a parameter's state at its first step, ``_advance(st, x, group)`` moves a
+state to the next step and returns what the step's scalars depend on (the step
+count, or None), and ``_hyper(group, dtype, key)`` builds those scalars ``h`` by
+name. :meth:`Optimizer._update` builds ``h`` once per key and dtype and runs the
+kernel once per parameter (or per pack of small parameters, see ``_pack.py``).
 """
 import math
 
 import numpy as np
 
 from .. import _checks
+from .._kernels import optim as K
 from ..autograd import enable_grad
 from ..tensor import Tensor
 from ._pack import Pack
@@ -43,10 +50,13 @@ class Optimizer:
             hyper-parameter. TypeError: something that is not a float Parameter.
     """
 
+    #: name of the fused kernel in fastnn._kernels.optim.KERNELS (subclasses)
+    _kernel = None
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}
-        self._packs, self._pack_tries = {}, {}   # id(group) -> Pack / False; attempts
+        self._packs, self._pack_tries = {}, {}   # group index -> Pack / False; attempts
         self.param_groups = []
         if isinstance(params, (Tensor, np.ndarray)):
             raise TypeError(f"{self._owner}: params must be an iterable of Parameters or "
@@ -66,6 +76,30 @@ class Optimizer:
 
     def _check(self, group):
         """Validate one group's hyper-parameters (subclasses)."""
+
+    def _new_state(self, x, group):
+        """The state of a parameter (array ``x``) at its first step (subclasses)."""
+        return {"step": 0}
+
+    def _advance(self, st, x, group):
+        """Move ``st`` to this step; return what ``h`` depends on besides the group and
+        dtype (here: the step count)."""
+        st["step"] += 1
+        return st["step"]
+
+    def _hyper(self, group, dtype, key):
+        """The kernel's scalars ``h`` for ``group`` at ``key`` (subclasses)."""
+        raise NotImplementedError
+
+    # --- pickling: process-local caches stay behind ------------------------------------
+    def __getstate__(self):
+        st = self.__dict__.copy()
+        st["_packs"], st["_pack_tries"] = {}, {}
+        return st
+
+    def __setstate__(self, st):
+        self.__dict__.update(st)
+        self._packs, self._pack_tries = {}, {}
 
     def add_param_group(self, param_group):
         """Add a group of parameters with its own hyper-parameters.
@@ -128,11 +162,29 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._update(group)
+        for i, group in enumerate(self.param_groups):
+            self._update(group, i)
         return loss
 
-    def _grads(self, group):
+    def _update(self, group, index):
+        """One step of a group: the kernel once per parameter (or pack), with ``h``
+        built once per key (see ``_advance``) and dtype."""
+        kernel = getattr(K, self._kernel + "_step")
+        hs = {}
+        for data, x, g, st in self._grads(group, index):
+            key = (self._advance(st, data, group), x.dtype)
+            h = hs.get(key)
+            if h is None:
+                h = hs[key] = self._hyper(group, x.dtype, key[0])
+            kernel(x, g, *self._state_arrays(st, x.dtype), h)
+
+    def _state_arrays(self, st, dtype):
+        """The state arrays the kernel takes, in its order: flat views, and the empty
+        placeholder for each one this state does not hold (switched off)."""
+        empty = K.empty(dtype)
+        return [st[n].reshape(-1) if n in st else empty for n in K.KERNELS[self._kernel][1]]
+
+    def _grads(self, group, index):
         """Yield ``(param array, its flat view, flat grad, state)`` per parameter with a
         gradient; the group's small parameters come first, as one flat "parameter"
         (see ``_pack.py``).
@@ -141,20 +193,20 @@ class Optimizer:
         parameter is updated in a contiguous copy and written back.
         """
         params = group["params"]
-        pack = self._packs.get(id(group))
+        pack = self._packs.get(index)
         if pack is not None and pack is not False and not pack.valid_for(group):
             pack = None
-        if pack is None and self._pack_tries.get(id(group), 0) < 3:
-            self._pack_tries[id(group)] = self._pack_tries.get(id(group), 0) + 1
-            pack = self._packs[id(group)] = Pack.build(self, group)
+        if pack is None and self._pack_tries.get(index, 0) < 3:
+            self._pack_tries[index] = self._pack_tries.get(index, 0) + 1
+            pack = self._packs[index] = Pack.build(self, group)
         if pack:
             if pack.gather(self._owner):
                 yield pack.flat, pack.flat, pack.grad, pack.state
                 pack.scatter()
                 params = pack.others
             else:   # a member lost its gradient: every parameter steps alone from now on
-                self._packs[id(group)] = False
-                self._pack_tries[id(group)] = 3
+                self._packs[index] = False
+                self._pack_tries[index] = 3
         state = self.state
         for p in params:
             g = p.grad
@@ -168,7 +220,10 @@ class Optimizer:
                 g = g.astype(data.dtype)
             st = state.get(p)
             if st is None:
-                st = state[p] = self._new_state(data, group)
+                # state arrays are C-contiguous whatever the parameter's layout: the
+                # kernel updates them through flat views
+                st = state[p] = self._new_state(
+                    data if data.flags.c_contiguous else np.empty(data.shape, data.dtype), group)
             if data.flags.c_contiguous:
                 yield data, data.ravel(), g.ravel(), st
             else:

@@ -52,20 +52,26 @@ class SGD(Optimizer):
                              f"dampening=0, got momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}.")
 
+    _kernel = "sgd"
+
     def _new_state(self, x, group):
         return {}
 
-    def _update(self, group):
-        lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-        hs = {}
-        for data, x, g, st in self._grads(group):
-            buf = st.get("momentum_buffer") if mom != 0 else None
-            first = mom != 0 and buf is None
-            if first:  # the kernel fills it with the gradient
-                buf = st["momentum_buffer"] = np.empty(data.shape, data.dtype)
-            key = (first, x.dtype)
-            h = hs.get(key)
-            if h is None:
-                h = hs[key] = K.sgd_hyper(x.dtype, lr, mom, damp, wd, nesterov, maximize, first)
-            K.sgd_step(x, g, K.empty(x.dtype) if buf is None else buf.ravel(), h)
+    def _advance(self, st, x, group):
+        """True at the momentum buffer's first step (the kernel fills it with the
+        gradient); no step count, as torch's SGD keeps none."""
+        if group["momentum"] == 0:
+            return False
+        if st.get("momentum_buffer") is None:
+            st["momentum_buffer"] = np.empty(x.shape, x.dtype)
+            return True
+        return False
+
+    def _hyper(self, group, dtype, first):
+        mom = group["momentum"]
+        return K.SGD.pack(dtype, lr=group["lr"], momentum=mom,
+                          dampening_c=1.0 - group["dampening"],
+                          weight_decay=group["weight_decay"],
+                          sign=-1.0 if group["maximize"] else 1.0,
+                          nesterov=bool(group["nesterov"]), has_momentum=mom != 0,
+                          first=first)

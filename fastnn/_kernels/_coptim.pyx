@@ -1,0 +1,255 @@
+# cython: language_level=3
+"""C optimizer kernels (csrc/optim.h) and the small-parameter pack copies.
+
+Each ``<name>_step(p, g, *state, h, nt)`` updates the flat C-contiguous parameter
+``p`` and its state in place; ``h`` holds the step's scalars in the layout declared
+once in fastnn._kernels.optim, read here by name into the kernel's struct. Every
+array is checked here (one float dtype in native byte order, C-contiguous, sizes: the
+shared checks of _ccheck.pxd), so no call can make the C code read past a buffer: each
+state array the flags in ``h`` use must be as long as ``p``; one they switch off is
+never touched (pass ``optim.empty(dtype)``).
+"""
+cimport numpy as cnp
+from libc.stddef cimport ptrdiff_t
+from libc.stdlib cimport malloc, free
+
+from fastnn._kernels._ccheck cimport float_type, same
+
+from fastnn._kernels.optim import SGD, ADAGRAD, RMSPROP, ADAM, ADAMAX, ADADELTA
+
+cnp.import_array()
+
+cdef extern from "optim.h" nogil:
+    ctypedef struct fnn_opt_args:
+        void *p
+        const void *g
+        void *s0
+        void *s1
+        void *s2
+        ptrdiff_t n
+    ctypedef struct fnn_sgd_hyper:
+        double lr, momentum, dampening_c, weight_decay, sign
+        int nesterov, has_momentum, first
+    ctypedef struct fnn_adagrad_hyper:
+        double clr, weight_decay, eps, sign
+    ctypedef struct fnn_rmsprop_hyper:
+        double lr, alpha, alpha_c, eps, weight_decay, momentum, sign
+        int centered, has_momentum
+    ctypedef struct fnn_adam_hyper:
+        double step_size, beta1_c, beta2, beta2_c, eps, weight_decay, sign, inv_bc2_sqrt, decay
+        int decoupled, amsgrad
+    ctypedef struct fnn_adamax_hyper:
+        double clr, beta1_c, beta2, eps, weight_decay, sign
+    ctypedef struct fnn_adadelta_hyper:
+        double lr, rho, rho_c, eps, weight_decay, sign
+    void fnn_sgd_step_f32(const fnn_opt_args *, const fnn_sgd_hyper *, int)
+    void fnn_sgd_step_f64(const fnn_opt_args *, const fnn_sgd_hyper *, int)
+    void fnn_adagrad_step_f32(const fnn_opt_args *, const fnn_adagrad_hyper *, int)
+    void fnn_adagrad_step_f64(const fnn_opt_args *, const fnn_adagrad_hyper *, int)
+    void fnn_rmsprop_step_f32(const fnn_opt_args *, const fnn_rmsprop_hyper *, int)
+    void fnn_rmsprop_step_f64(const fnn_opt_args *, const fnn_rmsprop_hyper *, int)
+    void fnn_adam_step_f32(const fnn_opt_args *, const fnn_adam_hyper *, int)
+    void fnn_adam_step_f64(const fnn_opt_args *, const fnn_adam_hyper *, int)
+    void fnn_adamax_step_f32(const fnn_opt_args *, const fnn_adamax_hyper *, int)
+    void fnn_adamax_step_f64(const fnn_opt_args *, const fnn_adamax_hyper *, int)
+    void fnn_adadelta_step_f32(const fnn_opt_args *, const fnn_adadelta_hyper *, int)
+    void fnn_adadelta_step_f64(const fnn_opt_args *, const fnn_adadelta_hyper *, int)
+    void fnn_pack_copy(char *const *, char *, const ptrdiff_t *, ptrdiff_t, size_t, int, int)
+
+
+# --- argument checks: the one gate in front of the C loops ----------------------------
+
+# dtype, byte order, layout and size: the checks shared by every C wrapper (_ccheck.pxd)
+cdef void *_array(str where, str name, object a, int t, ptrdiff_t n, bint used, bint write) except? NULL:
+    """The data pointer of a checked array: dtype t in native byte order, C-contiguous,
+    n elements. An array the flags switch off (``used`` false) is never touched: NULL,
+    any size."""
+    if not used:
+        if not isinstance(a, cnp.ndarray):
+            raise TypeError(f"{where}: {name} must be a numpy.ndarray, got {type(a).__name__}.")
+        return NULL
+    same(a, t, n, where, name)
+    if write and not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+        raise ValueError(f"{where}: {name} must be writeable, got a read-only array.")
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef class _H:
+    """The scalars array h of one call, read by index as double."""
+    cdef const char *data
+    cdef int t
+
+    cdef double at(self, Py_ssize_t i):
+        if self.t == cnp.NPY_FLOAT32:
+            return (<const float *>self.data)[i]
+        return (<const double *>self.data)[i]
+
+
+cdef _H _hyper(str where, object h, int t, object layout):
+    _array(where, "h", h, t, len(layout), True, False)
+    cdef _H r = _H.__new__(_H)
+    r.data = <const char *>cnp.PyArray_DATA(<cnp.ndarray>h)
+    r.t = t
+    return r
+
+
+cdef int _args(str where, fnn_opt_args *a, p, g, int *t) except -1:
+    t[0] = float_type(p, where, "p")
+    a.n = cnp.PyArray_SIZE(<cnp.ndarray>p)
+    a.p = _array(where, "p", p, t[0], a.n, True, True)
+    a.g = _array(where, "g", g, t[0], a.n, True, False)
+    a.s0 = a.s1 = a.s2 = NULL
+    return 0
+
+
+# --- the kernels -------------------------------------------------------------------------
+
+def sgd_step(p, g, momentum_buffer, h, int nt):
+    """SGD / momentum / Nesterov in place (``momentum_buffer`` empty without momentum)."""
+    cdef fnn_opt_args a
+    cdef fnn_sgd_hyper s
+    cdef int t
+    _args("sgd_step", &a, p, g, &t)
+    cdef _H v = _hyper("sgd_step", h, t, SGD)
+    s.lr, s.momentum, s.dampening_c = v.at(SGD.lr), v.at(SGD.momentum), v.at(SGD.dampening_c)
+    s.weight_decay, s.sign = v.at(SGD.weight_decay), v.at(SGD.sign)
+    s.nesterov, s.has_momentum = v.at(SGD.nesterov) != 0, v.at(SGD.has_momentum) != 0
+    s.first = v.at(SGD.first) != 0
+    a.s0 = _array("sgd_step", "momentum_buffer", momentum_buffer, t, a.n, s.has_momentum, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_sgd_step_f32(&a, &s, nt)
+        else:
+            fnn_sgd_step_f64(&a, &s, nt)
+
+
+def adagrad_step(p, g, state_sum, h, int nt):
+    """Adagrad in place."""
+    cdef fnn_opt_args a
+    cdef fnn_adagrad_hyper s
+    cdef int t
+    _args("adagrad_step", &a, p, g, &t)
+    cdef _H v = _hyper("adagrad_step", h, t, ADAGRAD)
+    s.clr, s.weight_decay = v.at(ADAGRAD.clr), v.at(ADAGRAD.weight_decay)
+    s.eps, s.sign = v.at(ADAGRAD.eps), v.at(ADAGRAD.sign)
+    a.s0 = _array("adagrad_step", "state_sum", state_sum, t, a.n, True, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_adagrad_step_f32(&a, &s, nt)
+        else:
+            fnn_adagrad_step_f64(&a, &s, nt)
+
+
+def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, h, int nt):
+    """RMSprop in place (``grad_avg`` / ``momentum_buffer`` empty when switched off)."""
+    cdef fnn_opt_args a
+    cdef fnn_rmsprop_hyper s
+    cdef int t
+    _args("rmsprop_step", &a, p, g, &t)
+    cdef _H v = _hyper("rmsprop_step", h, t, RMSPROP)
+    s.lr, s.alpha, s.alpha_c = v.at(RMSPROP.lr), v.at(RMSPROP.alpha), v.at(RMSPROP.alpha_c)
+    s.eps, s.weight_decay = v.at(RMSPROP.eps), v.at(RMSPROP.weight_decay)
+    s.momentum, s.sign = v.at(RMSPROP.momentum), v.at(RMSPROP.sign)
+    s.centered, s.has_momentum = v.at(RMSPROP.centered) != 0, v.at(RMSPROP.has_momentum) != 0
+    a.s0 = _array("rmsprop_step", "square_avg", square_avg, t, a.n, True, True)
+    a.s1 = _array("rmsprop_step", "grad_avg", grad_avg, t, a.n, s.centered, True)
+    a.s2 = _array("rmsprop_step", "momentum_buffer", momentum_buffer, t, a.n, s.has_momentum, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_rmsprop_step_f32(&a, &s, nt)
+        else:
+            fnn_rmsprop_step_f64(&a, &s, nt)
+
+
+def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, h, int nt):
+    """Adam / AdamW / AMSGrad in place (``max_exp_avg_sq`` empty without amsgrad)."""
+    cdef fnn_opt_args a
+    cdef fnn_adam_hyper s
+    cdef int t
+    _args("adam_step", &a, p, g, &t)
+    cdef _H v = _hyper("adam_step", h, t, ADAM)
+    s.step_size, s.beta1_c, s.beta2 = v.at(ADAM.step_size), v.at(ADAM.beta1_c), v.at(ADAM.beta2)
+    s.beta2_c, s.eps, s.weight_decay = v.at(ADAM.beta2_c), v.at(ADAM.eps), v.at(ADAM.weight_decay)
+    s.sign, s.inv_bc2_sqrt, s.decay = v.at(ADAM.sign), v.at(ADAM.inv_bc2_sqrt), v.at(ADAM.decay)
+    s.decoupled, s.amsgrad = v.at(ADAM.decoupled) != 0, v.at(ADAM.amsgrad) != 0
+    a.s0 = _array("adam_step", "exp_avg", exp_avg, t, a.n, True, True)
+    a.s1 = _array("adam_step", "exp_avg_sq", exp_avg_sq, t, a.n, True, True)
+    a.s2 = _array("adam_step", "max_exp_avg_sq", max_exp_avg_sq, t, a.n, s.amsgrad, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_adam_step_f32(&a, &s, nt)
+        else:
+            fnn_adam_step_f64(&a, &s, nt)
+
+
+def adamax_step(p, g, exp_avg, exp_inf, h, int nt):
+    """Adamax in place."""
+    cdef fnn_opt_args a
+    cdef fnn_adamax_hyper s
+    cdef int t
+    _args("adamax_step", &a, p, g, &t)
+    cdef _H v = _hyper("adamax_step", h, t, ADAMAX)
+    s.clr, s.beta1_c, s.beta2 = v.at(ADAMAX.clr), v.at(ADAMAX.beta1_c), v.at(ADAMAX.beta2)
+    s.eps, s.weight_decay, s.sign = v.at(ADAMAX.eps), v.at(ADAMAX.weight_decay), v.at(ADAMAX.sign)
+    a.s0 = _array("adamax_step", "exp_avg", exp_avg, t, a.n, True, True)
+    a.s1 = _array("adamax_step", "exp_inf", exp_inf, t, a.n, True, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_adamax_step_f32(&a, &s, nt)
+        else:
+            fnn_adamax_step_f64(&a, &s, nt)
+
+
+def adadelta_step(p, g, square_avg, acc_delta, h, int nt):
+    """Adadelta in place."""
+    cdef fnn_opt_args a
+    cdef fnn_adadelta_hyper s
+    cdef int t
+    _args("adadelta_step", &a, p, g, &t)
+    cdef _H v = _hyper("adadelta_step", h, t, ADADELTA)
+    s.lr, s.rho, s.rho_c = v.at(ADADELTA.lr), v.at(ADADELTA.rho), v.at(ADADELTA.rho_c)
+    s.eps, s.weight_decay, s.sign = v.at(ADADELTA.eps), v.at(ADADELTA.weight_decay), v.at(ADADELTA.sign)
+    a.s0 = _array("adadelta_step", "square_avg", square_avg, t, a.n, True, True)
+    a.s1 = _array("adadelta_step", "acc_delta", acc_delta, t, a.n, True, True)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fnn_adadelta_step_f32(&a, &s, nt)
+        else:
+            fnn_adadelta_step_f64(&a, &s, nt)
+
+
+# --- packs of small parameters -----------------------------------------------------------
+
+cdef _pack_copy(str where, list arrays, offsets, flat, bint to_flat, int nt):
+    cdef int t = float_type(flat, where, "flat")
+    cdef ptrdiff_t count = len(arrays), total = cnp.PyArray_SIZE(<cnp.ndarray>flat), j
+    _array(where, "flat", flat, t, total, True, to_flat)
+    same(offsets, cnp.NPY_INT64, count + 1, where, "offsets")
+    cdef const ptrdiff_t *off = <const ptrdiff_t *>cnp.PyArray_DATA(<cnp.ndarray>offsets)
+    if off[0] != 0 or off[count] != total:
+        raise ValueError(f"{where}: offsets must run from 0 to flat's size {total}, got "
+                         f"{off[0]} to {off[count]}.")
+    cdef char **ptrs = <char **>malloc(max(count, 1) * sizeof(char *))
+    if ptrs == NULL:
+        raise MemoryError()
+    try:
+        for j in range(count):
+            if off[j + 1] < off[j]:
+                raise ValueError(f"{where}: offsets must not decrease (at {j}).")
+            ptrs[j] = <char *>_array(where, f"arrays[{j}]", arrays[j], t, off[j + 1] - off[j],
+                                     True, to_flat == 0)
+        with nogil:
+            fnn_pack_copy(ptrs, <char *>cnp.PyArray_DATA(<cnp.ndarray>flat), off, count,
+                          cnp.PyArray_ITEMSIZE(<cnp.ndarray>flat), to_flat, nt)
+    finally:
+        free(ptrs)
+
+
+def gather(list arrays, offsets, flat, int nt):
+    """flat[offsets[j]:offsets[j + 1]] = arrays[j] (C-contiguous, flat's dtype)."""
+    _pack_copy("gather", arrays, offsets, flat, True, nt)
+
+
+def scatter(flat, list arrays, offsets, int nt):
+    """arrays[j][...] = flat[offsets[j]:offsets[j + 1]]."""
+    _pack_copy("scatter", arrays, offsets, flat, False, nt)
