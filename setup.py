@@ -1,9 +1,9 @@
-"""Builds fastnn's C kernels (Cython wrappers around OpenMP SIMD loops).
+"""Builds fastnn's C kernels (Cython wrappers around SIMD loops on fastnn's own
+thread pool, the _cpool extension: no OpenMP runtime is linked).
 
 Build flags can be overridden for portable builds:
   FASTNN_ARCH     value for -march (default "native"; e.g. "x86-64-v2"; "" to omit)
   FASTNN_CFLAGS   extra compiler flags, appended
-  FASTNN_NO_OPENMP=1  build without OpenMP (serial kernels, still vectorised)
 """
 import glob
 import os
@@ -23,14 +23,10 @@ def _flags():
     arch = os.environ.get("FASTNN_ARCH", "native")
     if arch:
         cflags.append(f"-march={arch}")
-    lflags = []
-    if os.environ.get("FASTNN_NO_OPENMP", "") not in ("1", "true", "yes"):
-        cflags.append("-fopenmp")
-        lflags.append("-fopenmp")
-    else:
-        cflags.append("-fopenmp-simd")
+    # OpenMP for its simd pragmas only: the threads are fastnn's pool (csrc/pool.h)
+    cflags.append("-fopenmp-simd")
     cflags += shlex.split(os.environ.get("FASTNN_CFLAGS", ""))
-    lflags += ["-lmvec", "-lm"]
+    lflags = ["-pthread", "-lmvec", "-lm"]
     return cflags, lflags
 
 

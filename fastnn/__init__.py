@@ -12,6 +12,7 @@ import importlib
 
 from . import autograd                                       # noqa: F401
 from ._kernels import get_num_threads, set_num_threads       # noqa: F401
+from ._kernels.threads import threads                        # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .random import Generator, manual_seed, initial_seed    # noqa: F401
 from .tensor import Tensor, tensor, as_tensor                # noqa: F401

@@ -1,55 +1,30 @@
 # cython: language_level=3
-"""C convolution (csrc/conv.h): per-sample im2col + serial BLAS GEMM in one OpenMP region.
+"""C convolution (csrc/conv.h): per-sample im2col + serial BLAS GEMM on fastnn's pool.
 
-BLAS comes from NumPy's own OpenBLAS, as CBLAS function pointers that conv.py finds
-and hands to :func:`set_blas`; until then (or where NumPy has another BLAS) the
-kernels are unavailable and conv.py uses its NumPy/Numba path. Arguments are trusted:
-C-contiguous arrays of one float dtype, shapes matching ``geom``.
+BLAS is NumPy's own OpenBLAS as installed in the pool (fastnn._kernels.threads);
+where it was not found, ``available()`` is False and conv.py uses its NumPy/Numba
+path. Arguments are trusted: C-contiguous arrays of one float dtype, shapes
+matching ``geom``.
 """
 cimport numpy as cnp
-from libc.stdint cimport int64_t, uintptr_t
+from libc.stdint cimport int64_t
 
 cnp.import_array()
 
 cdef extern from "conv.h" nogil:
     ctypedef struct fnn_conv_geom:
         int64_t N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups
-    ctypedef void (*fnn_sgemm_t)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
-                                 const float *, int64_t, float, float *, int64_t)
-    ctypedef void (*fnn_dgemm_t)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
-                                 const double *, int64_t, double, double *, int64_t)
-    ctypedef void (*fnn_set_threads_t)(int)
-    ctypedef int (*fnn_get_threads_t)()
-    int fnn_conv_fwd_f32(const float *, const float *, const float *, float *, const fnn_conv_geom *,
-                         fnn_sgemm_t, int)
-    int fnn_conv_fwd_f64(const double *, const double *, const double *, double *, const fnn_conv_geom *,
-                         fnn_dgemm_t, int)
-    int fnn_conv_bwd_f32(const float *, const float *, const float *, float *, float *, float *,
-                         const fnn_conv_geom *, fnn_sgemm_t, int)
-    int fnn_conv_bwd_f64(const double *, const double *, const double *, double *, double *, double *,
-                         const fnn_conv_geom *, fnn_dgemm_t, int)
+    int fnn_conv_fwd_f32(const float *, const float *, const float *, float *, const fnn_conv_geom *, int)
+    int fnn_conv_fwd_f64(const double *, const double *, const double *, double *, const fnn_conv_geom *, int)
+    int fnn_conv_bwd_f32(const float *, const float *, const float *, float *, float *,
+                         const fnn_conv_geom *, int)
+    int fnn_conv_bwd_f64(const double *, const double *, const double *, double *, double *,
+                         const fnn_conv_geom *, int)
 
-cdef fnn_sgemm_t _sgemm = NULL
-cdef fnn_dgemm_t _dgemm = NULL
-cdef fnn_set_threads_t _set_threads = NULL
-cdef fnn_get_threads_t _get_threads = NULL
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
 
-
-def set_blas(uintptr_t sgemm, uintptr_t dgemm, uintptr_t set_threads, uintptr_t get_threads):
-    """Install the CBLAS sgemm/dgemm (64-bit integer interface) and the BLAS thread-count
-    setter/getter, as addresses (0 for none)."""
-    global _sgemm, _dgemm, _set_threads, _get_threads
-    _sgemm = <fnn_sgemm_t>sgemm
-    _dgemm = <fnn_dgemm_t>dgemm
-    _set_threads = <fnn_set_threads_t>set_threads
-    _get_threads = <fnn_get_threads_t>get_threads
-
-
-def available():
-    """True once set_blas has installed both GEMMs and the thread-count controls."""
-    return _sgemm != NULL and _dgemm != NULL and _set_threads != NULL and _get_threads != NULL
-
-
+fnn_pool_import()
 cdef fnn_conv_geom _geom(cnp.ndarray x, cnp.ndarray w, tuple geom, int64_t groups):
     cdef fnn_conv_geom g
     g.N, g.C, g.H, g.W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -63,20 +38,6 @@ cdef inline void *_ptr(a):
     return NULL if a is None else cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
-cdef int _enter(int nt) noexcept nogil:
-    # the OpenMP team is the only parallelism: each thread's GEMM runs serially
-    cdef int prev = 0
-    if nt > 1:
-        prev = _get_threads()
-        _set_threads(1)
-    return prev
-
-
-cdef void _leave(int nt, int prev) noexcept nogil:
-    if nt > 1:
-        _set_threads(prev)
-
-
 def conv2d_fwd(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple geom, int64_t groups, int nt):
     """y = conv(x, w) + b in place (y preallocated (N, O, oh, ow))."""
     cdef fnn_conv_geom g = _geom(x, w, geom, groups)
@@ -84,42 +45,35 @@ def conv2d_fwd(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple geom, int64
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *bp = _ptr(b)
     cdef void *yp = cnp.PyArray_DATA(y)
-    cdef int rc, prev
+    cdef int rc
     cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
     with nogil:
-        prev = _enter(nt)
         if single:
             rc = fnn_conv_fwd_f32(<const float *>xp, <const float *>wp, <const float *>bp, <float *>yp,
-                                  &g, _sgemm, nt)
+                                  &g, nt)
         else:
             rc = fnn_conv_fwd_f64(<const double *>xp, <const double *>wp, <const double *>bp, <double *>yp,
-                                  &g, _dgemm, nt)
-        _leave(nt, prev)
+                                  &g, nt)
     if rc:
         raise MemoryError("conv2d: out of memory for the column buffers")
 
 
-def conv2d_bwd(cnp.ndarray x, cnp.ndarray w, cnp.ndarray gy, gx, gw, gw_parts, tuple geom, int64_t groups,
-               int nt):
-    """gx = d/dx (overwritten) and gw += d/dw, each skipped when None; gw_parts: nt zeroed
-    weight-shaped scratch accumulators (None when gw is None)."""
+def conv2d_bwd(cnp.ndarray x, cnp.ndarray w, cnp.ndarray gy, gx, gw, tuple geom, int64_t groups, int nt):
+    """gx = d/dx (overwritten) and gw += d/dw, each skipped when None."""
     cdef fnn_conv_geom g = _geom(x, w, geom, groups)
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *gp = cnp.PyArray_DATA(gy)
     cdef void *gxp = _ptr(gx)
     cdef void *gwp = _ptr(gw)
-    cdef void *partp = _ptr(gw_parts)
-    cdef int rc, prev
+    cdef int rc
     cdef bint single = cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32
     with nogil:
-        prev = _enter(nt)
         if single:
             rc = fnn_conv_bwd_f32(<const float *>xp, <const float *>wp, <const float *>gp, <float *>gxp,
-                                  <float *>gwp, <float *>partp, &g, _sgemm, nt)
+                                  <float *>gwp, &g, nt)
         else:
             rc = fnn_conv_bwd_f64(<const double *>xp, <const double *>wp, <const double *>gp, <double *>gxp,
-                                  <double *>gwp, <double *>partp, &g, _dgemm, nt)
-        _leave(nt, prev)
+                                  <double *>gwp, &g, nt)
     if rc:
         raise MemoryError("conv2d backward: out of memory for the column buffers")

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""C elementwise kernels (OpenMP SIMD loops with glibc's vector math).
+"""C elementwise kernels (SIMD loops with glibc's vector math, on fastnn's pool).
 
 Callers (fastnn._kernels.elementwise) pass C-contiguous float32/float64 arrays of
 equal size and dtype; nothing here validates beyond the dtype switch.
@@ -8,6 +8,11 @@ cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 
 cnp.import_array()
+
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
 
 cdef extern from "elementwise.h" nogil:
     ctypedef void (*fnn_unary_f32)(const float *, float *, ptrdiff_t, const double *, int)

@@ -1,9 +1,8 @@
-"""Linear layer op: y = x Wᵀ + b on BLAS (NumPy's matmul), or for a few rows the
-fused serial kernel that also applies the bias and an activation."""
-import numpy as np
-
+"""Linear layer op: y = x Wᵀ + b as a GEMM on fastnn's pool (_kernels.gemm), or for
+a few rows the fused serial kernel that also applies the bias and an activation."""
 from .._kernels import elementwise as _ew
 from .._kernels import linear as _kl
+from .._kernels.gemm import matmul as _matmul
 from .function import Function
 
 _ACTS = _kl.ACTIVATIONS
@@ -21,7 +20,10 @@ class Linear(Function):
         y = _kl.linear_small(x, w, b, _ACTS[act])
         if y is not None:
             return y
-        y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
+        x2 = x.reshape(-1, x.shape[-1])
+        y = _matmul(x2, w, trans_b=True)
+        if x.ndim != 2:
+            y = y.reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         if act == "relu":
@@ -38,14 +40,12 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        gx = np.matmul(g, w) if need[0] else None
-        gw = gb = None
-        if need[1] or (ctx.has_bias and need[2]):
-            g2 = g.reshape(-1, g.shape[-1])
-            if need[1]:
-                # np.dot, not matmul: matmul skips BLAS for a (n, 1) @ (1, k) outer
-                # product (batch of 1) and runs a naive loop ~7x slower
-                gw = np.dot(g2.T, x.reshape(-1, x.shape[-1]))
-            if ctx.has_bias and need[2]:
-                gb = g2.sum(axis=0)
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = gw = gb = None
+        if need[0]:
+            gx = _matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],))
+        if need[1]:
+            gw = _matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True)
+        if ctx.has_bias and need[2]:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
