@@ -16,18 +16,19 @@ from ._kernels.threads import threads                        # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .random import Generator, manual_seed, initial_seed    # noqa: F401
 from .tensor import Tensor, tensor, as_tensor                # noqa: F401
+from ._device import cuda, device                            # noqa: F401
 
 __version__ = "0.1.0"
 
 _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "callbacks",
-         "datasets", "metrics", "random", "serialization"}
+         "datasets", "metrics", "random", "serialization", "data"}
 
 
 def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in ("save", "load"):
+    if name in ("save", "load", "LoadError"):
         return getattr(importlib.import_module(f"{__name__}.serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
 

@@ -16,6 +16,7 @@ from .autograd import no_grad
 from .layers import LAYERS, Layer
 from .nn.module import Module
 from .random import resolve
+from .serialization import LoadError as _LoadError, content_errors as _content_errors
 from .serialization import load as _load, save as _save
 from .tensor import as_array
 
@@ -353,10 +354,19 @@ class Sequential(Module):
 
 
 def load_model(path):
-    """Rebuild a model written by ``Sequential.save`` (no code is executed from the file)."""
+    """Rebuild a model written by ``Sequential.save`` (no code is executed from the file).
+
+    Raises:
+        fn.LoadError: the file is malformed or does not hold a model (names the file).
+    """
     obj = _load(path)
     if not isinstance(obj, dict) or obj.get("format") != "fastnn.models.Sequential":
-        raise ValueError(f"load_model: '{path}' does not hold a fastnn Sequential model.")
+        raise _LoadError(f"load_model: '{path}' does not hold a fastnn Sequential model.")
+    with _content_errors(path, "fastnn Sequential model"):
+        return _model_from(obj, path)
+
+
+def _model_from(obj, path):
     layers = []
     for spec in obj["config"]["layers"]:
         cls = LAYERS.get(spec["class_name"])

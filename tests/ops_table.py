@@ -53,9 +53,10 @@ def randn(*shape, low=None, high=None):
 
 
 def _collect(attr):
-    import table_activations, table_conv, table_core, table_dropout, table_losses
+    import table_activations, table_conv, table_core, table_dropout, table_losses, table_norm
     rows = []
-    for mod in (table_core, table_activations, table_losses, table_dropout, table_conv):
+    for mod in (table_core, table_activations, table_losses, table_dropout, table_conv,
+                table_norm):
         rows.extend(getattr(mod, attr, []))
     return rows
 

@@ -125,6 +125,121 @@ def test_bce_is_finite_for_probabilities_of_0_and_1(dtype):
     assert np.isfinite(k.numpy()).all()
 
 
+# Logits at scale s: equal pairs (the loss is log 2 at any s), opposite signs, a
+# logit far below the rest, and an ordinary row, so each row's max, its runner-up
+# and exp's underflow are all exercised.
+HUGE = (1e4, 1e8, 1e30)
+
+
+def _huge_logits(s, dtype):
+    return np.array([[s, s, -s, 0.0], [-s, s, s / 2, 1.0], [s, -s, 0.0, s],
+                     [0.5, -1.0, 2.0, 0.0]], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", HUGE)
+@pytest.mark.parametrize("kw", [dict(), dict(label_smoothing=0.2), dict(weight=True),
+                                dict(weight=True, label_smoothing=0.1)])
+def test_cross_entropy_value_matches_torch_at_huge_logits(scale, dtype, kw, torch):
+    x = _huge_logits(scale, dtype)
+    c = x.shape[1]
+    kw = dict(kw)
+    if kw.pop("weight", False):
+        kw["weight"] = np.array([1.0, 0.5, 2.0, 1.5], dtype)
+    tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    soft = np.full(x.shape, 0.1, dtype)
+    soft[np.arange(4), [1, 0, 3, 2]] = 0.7
+    for t in (np.array([0, 1, 2, 3]), np.array([2, 3, 1, 0]), soft):
+        for reduction in ("none", "mean", "sum"):
+            xf = fn.Tensor(x, requires_grad=True)
+            ours = F.cross_entropy(xf, t, reduction=reduction, **kw)
+            xt = torch.tensor(x, requires_grad=True)
+            ref = torch.nn.functional.cross_entropy(xt, torch.tensor(t), reduction=reduction, **tkw)
+            np.testing.assert_allclose(ours.numpy(), ref.detach().numpy(), rtol=1e-6, atol=0)
+            ours.sum().backward()
+            ref.sum().backward()
+            np.testing.assert_allclose(xf.grad, xt.grad.numpy(), rtol=1e-5, atol=1e-7)
+    # two equal logits: exactly log 2 at every scale (the 0.69336 / 0.0)
+    two = F.cross_entropy(np.full((1, 2), scale, dtype), [0]).item()
+    assert two == pytest.approx(np.log(2), rel=1e-6)
+    assert c == 4
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", HUGE)
+def test_fused_cross_entropy_kernel_matches_reference_at_huge_logits(scale, dtype):
+    x = _huge_logits(scale, dtype)
+    t = np.array([0, 1, 2, 3])
+    w = np.array([1.0, 0.5, 2.0, 1.5], dtype)
+    for weight, eps in ((None, 0.0), (w, 0.0), (None, 0.3), (w, 0.3)):
+        loss, _, _, _, g = K.cross_entropy_hard(x, t, weight, -100, eps, grad=True)
+        rl, rg, _ = R.cross_entropy_hard(x, t, weight, -100, eps)
+        np.testing.assert_allclose(loss, rl, rtol=1e-6)
+        np.testing.assert_allclose(g, rg, rtol=1e-6, atol=1e-7)
+        y = np.full(x.shape, 0.25, dtype)
+        loss, _, g = K.cross_entropy_soft(x, y, weight, eps, grad=True)
+        rl, rg = R.cross_entropy_soft(x, y, weight, eps)
+        np.testing.assert_allclose(loss, rl, rtol=1e-6)
+        np.testing.assert_allclose(g, rg, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", HUGE)
+def test_log_softmax_and_nll_match_torch_at_huge_logits(scale, dtype, torch):
+    x = _huge_logits(scale, dtype)
+    ours = F.log_softmax(x, dim=1)
+    ref = torch.log_softmax(torch.tensor(x), 1)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-6)
+    t = np.array([3, 2, 1, 0])
+    np.testing.assert_allclose(F.nll_loss(ours, t).item(),
+                               torch.nn.functional.nll_loss(ref, torch.tensor(t)).item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", HUGE)
+def test_keras_crossentropies_from_logits_match_keras_at_huge_logits(scale, keras):
+    import torch
+    x = _huge_logits(scale, np.float32)
+    onehot = np.eye(4, dtype=np.float32)[[1, 3, 2, 0]]
+    labels = np.array([1, 3, 2, 0])
+    binary = (np.arange(16).reshape(4, 4) % 3 == 0).astype(np.float32)
+    cases = [("categorical_crossentropy", onehot, {}), ("categorical_crossentropy", onehot, dict(label_smoothing=0.2)),
+             ("sparse_categorical_crossentropy", labels, {}),
+             ("binary_crossentropy", binary, {}), ("binary_crossentropy", binary, dict(label_smoothing=0.1))]
+    for name, y, kw in cases:
+        xf = fn.Tensor(x, requires_grad=True)
+        ours = getattr(fn.losses, name)(y, xf, from_logits=True, **kw)
+        xt = torch.tensor(x, requires_grad=True)
+        ref = getattr(keras.losses, name)(torch.tensor(y), xt, from_logits=True, **kw)
+        np.testing.assert_allclose(ours.numpy(), ref.detach().cpu().numpy(), rtol=1e-6, err_msg=name)
+        ours.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(xf.grad, xt.grad.cpu().numpy(), rtol=1e-5, atol=1e-7, err_msg=name)
+        cls = {"categorical_crossentropy": "CategoricalCrossentropy",
+               "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+               "binary_crossentropy": "BinaryCrossentropy"}[name]
+        a = getattr(fn.losses, cls)(from_logits=True, **kw)(y, x).item()
+        b = float(getattr(keras.losses, cls)(from_logits=True, **kw)(torch.tensor(y), torch.tensor(x)))
+        assert a == pytest.approx(b, rel=1e-6), cls
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                  "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"])
+def test_empty_input_gives_torchs_nan_or_zero(name, torch):
+    reductions = ["none", "mean", "sum"] + (["batchmean"] if name == "kl_div" else [])
+    for shape in [(0,), (0, 3)]:
+        a = np.zeros(shape, np.float32)
+        for reduction in reductions:
+            x = fn.Tensor(a, requires_grad=True)
+            ours = getattr(F, name)(x, a, reduction=reduction)
+            ours.sum().backward()
+            ref = getattr(torch.nn.functional, name)(torch.tensor(a), torch.tensor(a), reduction=reduction)
+            np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+            assert x.grad.shape == shape
+    pw = F.binary_cross_entropy_with_logits(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32),
+                                            pos_weight=np.ones(3, np.float32))
+    assert np.isnan(pw.item())
+
+
 def test_nan_in_gives_nan_out():
     x = np.array([[np.nan, 0.0], [1.0, 2.0]], np.float32)
     loss = F.cross_entropy(x, np.array([0, 1]), reduction="none").numpy()

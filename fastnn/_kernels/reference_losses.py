@@ -82,6 +82,11 @@ def bce_logits_pw(x, y, pw):
 
 
 def log_softmax(x):
+    """(x - max) - log(sum(exp(x - max))): the differences first, the log added last.
+
+    The kernels keep this order (-log_softmax_t = (m - x_t) + log s): the form
+    x - (m + log s) rounds log s away once |x| is large (float32: 1e4 + 0.693).
+    """
     x = np.asarray(x, np.float64)
     m = x.max(-1, keepdims=True)
     return x - m - np.log(np.exp(x - m).sum(-1, keepdims=True))

@@ -206,17 +206,18 @@ class PointwiseLoss(Function):
                 g = g * weight if grad else None
             if reduction != "none":
                 div = _DIVISOR[reduction](loss)
-                total = loss.sum(dtype=np.float64) / div
-                if grad:
+                total = loss.sum(dtype=np.float64) / div if div else np.nan   # empty: nan, as torch
+                if grad and div:
                     g = g / div
                 loss = np.asarray(total, x.dtype)
         else:
             div = _DIVISOR[reduction](x)
+            gscale = 1.0 / div if div else 1.0
             if pos_weight is not None:
-                total, _, g = K.bce_logits_pw(x, y, pos_weight, grad=grad, gscale=1.0 / div)
+                total, _, g = K.bce_logits_pw(x, y, pos_weight, grad=grad, gscale=gscale)
             else:
-                total, g = K.pointwise_sum(op, x, y, p, grad, 1.0 / div)
-            loss = np.asarray(total / div, x.dtype)
+                total, g = K.pointwise_sum(op, x, y, p, grad, gscale)
+            loss = np.asarray(total / div if div else np.nan, x.dtype)   # empty: nan, as torch
         if grad:
             _keep(ctx, g, (x, y, op), dict(reduction=reduction, p=p, weight=weight, pos_weight=pos_weight))
             if ctx.needs_input_grad[1]:

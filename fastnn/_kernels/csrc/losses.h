@@ -27,6 +27,14 @@
  * total kept (on the stack) and added in block order after its job. */
 #define FNN_LOSS_GROUP 256
 
+/* A compiler barrier on one scalar: its value is taken as is, never re-derived by
+ * reassociating the arithmetic around it (-ffast-math allows that otherwise). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FNN_CE_KEEP(v) __asm__ volatile("" : "+m"(v))
+#else
+#define FNN_CE_KEEP(v) ((void)0)
+#endif
+
 /* Helpers for the expressions (NaN falls through every comparison). */
 #define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u) * ZERO))
 #define RELU(u) ((u) < 0 ? ZERO : (u))

@@ -158,7 +158,12 @@ static double FNN_CAT(bce_logits_pw, SFX)(const T *xx, const T *yy, const T *pw,
     return total;
 }
 
-/* Row max, then exp(x - max) into e (the gradient row) and their sum. */
+/* Row max m, then exp(x - m) into e (the gradient row), their sum s and ls = log(s).
+ * A row's log-softmax is (x_j - m) - ls, never x_j - (m + ls): m + ls rounds ls away
+ * once |m| is large (float32: 1e4 + 0.693 = 10000.6934, and 1e8 + 0.693 = 1e8), so
+ * every loss below is written with the exact differences m - x_j and ls added last.
+ * FNN_CE_KEEP pins a row value in memory so that -ffast-math cannot reassociate
+ * (m - x) + ls back into (m + ls) - x. */
 #define FNN_CE_ROW_LSE                                                                     \
     T m = -TINF;                                                                           \
     FNN_SIMD_MAX(m) for (ptrdiff_t j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;           \
@@ -172,7 +177,7 @@ static double FNN_CAT(bce_logits_pw, SFX)(const T *xx, const T *yy, const T *pw,
     } else {                                                                               \
         FNN_SIMD_SUM(s) for (ptrdiff_t j = 0; j < C; j++) s += EXP(xr[j] - m);             \
     }                                                                                      \
-    const T lse = m + LOG(s);
+    const T ls = LOG(s);
 
 /* Cross-entropy of logits x (N, C) with class indices t, fused with its gradient.
  * With eps = label_smoothing, w = class weights (NULL: all 1), W = sum(w):
@@ -207,15 +212,19 @@ static void FNN_CAT(ce_hard_range, SFX)(void *vq, ptrdiff_t i0, ptrdiff_t i1) {
         }
         FNN_CE_ROW_LSE
         const T wt = w ? w[tt] : ONE;
-        T li = (ONE - eps) * wt * (lse - xr[tt]);
+        T dt = m - xr[tt];                      /* -log_softmax_t = dt + ls */
+        FNN_CE_KEEP(dt);
+        T li = (ONE - eps) * wt * (dt + ls);
         if (eps != 0) {
+            /* sum_j w_j (m - x_j) + ls sum_j w_j */
             T sm = 0;
             if (w) {
-                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += w[j] * (lse - xr[j]);
+                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += w[j] * (m - xr[j]);
             } else {
-                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += lse - xr[j];
+                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += m - xr[j];
             }
-            li += k0 * sm;
+            FNN_CE_KEEP(sm);
+            li += k0 * (sm + ls * tw);
         }
         loss[i] = li;
         if (gr) {
@@ -272,20 +281,23 @@ static void FNN_CAT(ce_soft_range, SFX)(void *vq, ptrdiff_t i0, ptrdiff_t i1) {
         const T *xr = q->x + i * C, *yr = q->y + i * C;
         T *gr = q->grad ? q->grad + i * C : NULL;
         FNN_CE_ROW_LSE
+        /* sum_j wy_j (m - x_j) + ls sum_j wy_j */
         T li = 0, sy = 0;
         if (w) {
             _Pragma("omp simd reduction(+:li,sy)") for (ptrdiff_t j = 0; j < C; j++) {
                 const T wy = w[j] * (e1 * yr[j] + k0);
-                li += wy * (lse - xr[j]);
+                li += wy * (m - xr[j]);
                 sy += wy;
             }
         } else {
             _Pragma("omp simd reduction(+:li,sy)") for (ptrdiff_t j = 0; j < C; j++) {
                 const T wy = e1 * yr[j] + k0;
-                li += wy * (lse - xr[j]);
+                li += wy * (m - xr[j]);
                 sy += wy;
             }
         }
+        FNN_CE_KEEP(li);
+        li += ls * sy;
         q->loss[i] = li;
         if (gr) {
             const T aa = g * sy / s;
