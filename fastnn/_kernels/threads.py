@@ -72,9 +72,11 @@ if not _USER_OMP_POLICY:
 # iterations after every region while BLAS and the pool need the cores: the MLP
 # epoch ran 2.5x slower, and 1.0x with Numba serial.
 NUMBA_SERIAL_BELOW = 1 << 62 if GOMP_PRELOADED else 1 << 17
-# GEMMs below this many multiply-adds run as one BLAS call on the calling thread:
-# asv_bench/benchmarks/gemm.py (GemmSplit) measures where two threads start to win.
-GEMM_SERIAL_BELOW = 1 << 21
+# GEMMs below this many multiply-adds run as one BLAS call on the calling thread, and
+# a thread gets at least two blocks of rows (pool.GEMM_ROWS each): each part of a
+# split product packs its own copy of the right operand, so thin parts lose
+# (asv_bench/benchmarks/gemm.py, GemmSplit, measures both sides of the line).
+GEMM_SERIAL_BELOW = 1 << 22
 
 
 def _cpu_count():
@@ -231,14 +233,15 @@ def threads_for(n, serial_below=SERIAL_BELOW):
 
 def gemm_threads(m, n, k):
     """Threads for an (m, k) x (k, n) product: 1 below ``GEMM_SERIAL_BELOW``
-    multiply-adds, else at most one per block of rows."""
+    multiply-adds, else at most one per two blocks of rows."""
     global _parallel_used
     if m * n * k < GEMM_SERIAL_BELOW or _num_threads == 1 or _serial_only:
         return 1
     rows = pool.GEMM_ROWS if pool is not None else 1
-    nt = min(_num_threads, -(-m // rows))
-    if nt > 1:
-        _parallel_used = True
+    nt = min(_num_threads, m // (2 * rows))
+    if nt < 2:
+        return 1
+    _parallel_used = True
     return nt
 
 
