@@ -1,0 +1,182 @@
+"""Speed the way users run it: each engine in its own process, torch imported first,
+fastnn imported first, and beside a second process that keeps one core busy.
+
+Each measurement runs in a fresh child interpreter (``python -m fastnn._bench``)
+that imports the engines in the order asked, warms each workload up, then times
+the engines' runs interleaved, so they share whatever load the machine has. The
+asv benchmarks (asv_bench/benchmarks/scenarios.py) and ``python -m fastnn bench``
+both read these numbers.
+
+Workloads (fastnn.workloads): ``mlp_epoch`` (60k x 784 MLP epoch: fastnn, torch,
+torch with fused Adam, JAX + optax jit'd step) and ``predict32`` (batch-32 predict
+over 100k rows: fastnn's Keras-style model, the same torch loop).
+
+>>> sorted(SCENARIOS)
+['alone', 'busy_core', 'fastnn_first', 'torch_first']
+"""
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "busy_core", "available"]
+
+#: engines each workload can run, with the module each one imports
+ENGINES = {
+    "mlp_epoch": {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "jax"},
+    "predict32": {"fastnn": "fastnn", "torch": "torch"},
+}
+#: scenario -> (the engines share one process?, import torch before fastnn?, busy core?)
+SCENARIOS = {
+    "alone": (False, None, False),
+    "torch_first": (True, True, False),
+    "fastnn_first": (True, False, False),
+    "busy_core": (False, None, True),
+}
+
+
+def available(engine):
+    """True when the engine's package is installed."""
+    import importlib.util
+    mod = {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "optax"}[engine]
+    return importlib.util.find_spec(mod) is not None and (
+        engine != "jax" or importlib.util.find_spec("jax") is not None)
+
+
+# --------------------------------------------------------------------------- in the child
+
+def _prepare(workload, engine, x, y, threads):
+    """A zero-argument callable running one timed unit of ``workload`` on ``engine``
+    (compiled and warmed up)."""
+    from . import workloads as W
+    if engine == "fastnn":
+        import fastnn as fn
+        fn.set_num_threads(threads)
+    elif engine.startswith("torch"):
+        import torch
+        torch.set_num_threads(threads)
+    if workload == "mlp_epoch":
+        if engine == "fastnn":
+            import fastnn as fn
+            m = W.mlp_fastnn()
+            opt = fn.optim.Adam(m.parameters(), lr=1e-3)
+            W.train_epoch_fastnn(m, opt, x[:2048], y[:2048])
+            return lambda: W.train_epoch_fastnn(m, opt, x, y)
+        if engine.startswith("torch"):
+            import torch
+            m = W.mlp_torch()
+            opt = torch.optim.Adam(m.parameters(), lr=1e-3, fused=engine == "torch_fused")
+            W.train_epoch_torch(m, opt, x[:2048], y[:2048])
+            return lambda: W.train_epoch_torch(m, opt, x, y)
+        if engine == "jax":
+            state = [W.mlp_jax()]
+            tail = len(x) % 128 or 128      # compile both batch shapes before timing
+            state[0], _ = W.train_epoch_jax(state[0], x[:256 + tail], y[:256 + tail])
+
+            def run():
+                state[0], _ = W.train_epoch_jax(state[0], x, y)
+            return run
+    if workload == "predict32":
+        if engine == "fastnn":
+            m = W.predict_model_fastnn()
+            W.predict_fastnn(m, x[:1024])
+            return lambda: W.predict_fastnn(m, x)
+        if engine == "torch":
+            m = W.mlp_torch()
+            W.predict_torch(m, x[:1024])
+            return lambda: W.predict_torch(m, x)
+    raise ValueError(f"no engine {engine!r} for workload {workload!r}")
+
+
+def _child(spec):
+    """Import ``spec['imports']`` in order, then time each engine ``repeat`` times,
+    interleaved; print {engine: [seconds, ...]} as JSON."""
+    import importlib
+    for mod in spec["imports"]:
+        importlib.import_module(mod)
+    from . import workloads as W
+    n = spec["rows"]
+    x, y = W.make_teacher_data(n)
+    runs = {e: _prepare(spec["workload"], e, x, y, spec["threads"]) for e in spec["engines"]}
+    times = {e: [] for e in runs}
+    for _ in range(spec["repeat"]):
+        for e, run in runs.items():
+            t = time.perf_counter()
+            run()
+            times[e].append(time.perf_counter() - t)
+    print(json.dumps(times))
+
+
+# --------------------------------------------------------------------------- in the parent
+
+@contextlib.contextmanager
+def busy_core():
+    """A second process spinning on one core for the duration of the block."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        yield hog
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def _run_child(workload, engines, imports, threads, repeat, rows, timeout):
+    spec = {"workload": workload, "engines": list(engines), "imports": list(imports),
+            "threads": threads, "repeat": repeat, "rows": rows}
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, "-m", "fastnn._bench", json.dumps(spec)], env=env,
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed ({workload}, {engines}):\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_scenario(workload, scenario, engines=None, threads=2, repeat=3, rows=None, timeout=1200):
+    """Median seconds per engine for ``workload`` in ``scenario``.
+
+    ``alone`` and ``busy_core``: each engine in its own process (``busy_core`` with a
+    spinning process beside it; those processes alternate, twice each); the
+    ``*_first`` scenarios: fastnn and torch in one process, imported in that order.
+    Engines whose package is missing are left out.
+
+    Returns:
+        dict engine -> median seconds of one run.
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"run_scenario: expected a scenario in {sorted(SCENARIOS)}, got {scenario!r}.")
+    if workload not in ENGINES:
+        raise ValueError(f"run_scenario: expected a workload in {sorted(ENGINES)}, got {workload!r}.")
+    shared, torch_first, busy = SCENARIOS[scenario]
+    engines = [e for e in (engines or ENGINES[workload]) if available(e)]
+    rows = rows or (60_000 if workload == "mlp_epoch" else 100_000)
+    times = {e: [] for e in engines}
+    ctx = busy_core() if busy else contextlib.nullcontext()
+    with ctx:
+        if shared:
+            if not available("torch"):
+                return {}
+            pair = [e for e in engines if e in ("fastnn", "torch")]
+            mods = ["torch", "fastnn"] if torch_first else ["fastnn", "torch"]
+            got = _run_child(workload, pair, mods, threads, repeat, rows, timeout)
+            for e, ts in got.items():
+                times[e] += ts
+        else:
+            rounds = 2 if busy else 1
+            for _ in range(rounds):
+                for e in engines:
+                    got = _run_child(workload, [e], [ENGINES[workload][e]], threads,
+                                     max(1, repeat // rounds), rows, timeout)
+                    times[e] += got[e]
+    return {e: statistics.median(ts) for e, ts in times.items() if ts}
+
+
+if __name__ == "__main__":
+    _child(json.loads(sys.argv[1]))
