@@ -1,15 +1,17 @@
-"""fastnn's command line: ``python -m fastnn {demo,bench,warmup}`` (or ``fastnn ...``).
+"""fastnn's command line: ``python -m fastnn {demo,bench,warmup,info}`` (or ``fastnn ...``).
 
 * ``demo``   trains a small network on the shipped 8x8 digits and prints test accuracy.
 * ``bench``  kernel throughput table: every elementwise kernel against its NumPy
   reference and, where installed, PyTorch.
-* ``warmup`` compiles every Numba kernel into the on-disk cache.
+* ``warmup`` compiles the Numba kernels the engine in use needs into the on-disk cache.
+* ``info``   engine per kernel family, ISA build, CPU features, threads and BLAS.
 """
 import argparse
+import os
 import sys
 import time
 
-__all__ = ["main", "run_demo", "run_bench", "run_warmup"]
+__all__ = ["main", "run_demo", "run_bench", "run_warmup", "run_info", "format_info"]
 
 
 # --------------------------------------------------------------------------- warmup
@@ -21,6 +23,64 @@ def run_warmup():
     n = _kernels.warmup(verbose=True)
     print(f"compiled {n} kernels in {time.perf_counter() - t:.1f} s "
           f"({_kernels.get_num_threads()} threads)")
+    return 0
+
+
+# --------------------------------------------------------------------------- info
+
+def format_info(info):
+    """The text of ``python -m fastnn info`` for a ``fastnn._kernels.system_info()`` dict."""
+    import fastnn
+    eng, cpu, th, blas = info["engine"], info["cpu"], info["threads"], info["blas"]
+    lines = [f"fastnn {fastnn.__version__} ({os.path.dirname(fastnn.__file__)})",
+             f"engine requested: {eng['requested']} (FASTNN_ENGINE)"]
+    for name, fam in eng["families"].items():
+        if fam["engine"] == "c":
+            extra = f", {fam['blas']}" if "blas" in fam else ""
+            lines.append(f"  {name:<15} C, {fam['isa']} build{extra}")
+        else:
+            lines.append(f"  {name:<15} Numba/NumPy twin ({fam['reason']})")
+    for err in eng.get("errors", ()):
+        lines.append(f"  error: {err}")
+    build = eng["build"]
+    if eng["kernels_dir"]:
+        lines.append(f"C kernels: {eng['kernels_dir']} ({eng['kernels_from']}); build "
+                     f"{build.get('mode')}: {', '.join(build['variants']) or 'none'}; "
+                     f"{build.get('compiler')}; OpenMP {'yes' if build.get('openmp') else 'no'}")
+    if eng["note"]:
+        lines.append(f"  note: {eng['note']}")
+    isa = eng["isa"] or "none"
+    skipped = "; ".join(f"{k}: {v}" for k, v in eng["isa_skipped"].items())
+    lines.append(f"ISA build in use: {isa}" + (f" (FASTNN_ISA={eng['isa_forced']})" if eng["isa_forced"] else "")
+                 + (f"; not used: {skipped}" if skipped else ""))
+    lines.append(f"CPU: {cpu['brand'] or 'unknown'}; features ({cpu['source']}): "
+                 + (" ".join(cpu["features"]) or "unknown"))
+    extra = {k: v for k, v in th.items()
+             if k not in ("fastnn", "cpus_available", "serial_below", "forked_child_serial")}
+    lines.append(f"threads: fastnn {th['fastnn']} of {th['cpus_available']} CPUs available; "
+                 f"serial below {th['serial_below']:,} elements"
+                 + ("; forked child: serial" if th["forked_child_serial"] else "")
+                 + "".join(f"; {k} {v}" for k, v in extra.items()))
+    nb = info["numba"]
+    lines.append(f"numba {nb['version']}: " + (
+        f"{nb['threads']} threads, threading layer {nb['threading_layer'] or 'not started'}"
+        if nb["imported"] else "not imported (no Numba kernel has run)"))
+    lines.append(f"numpy {blas['numpy']}, BLAS {blas['numpy_blas']}")
+    if blas["pools"] is None:
+        lines.append("thread pools: (pip install threadpoolctl to list them)")
+    else:
+        for p in blas["pools"]:
+            lines.append(f"  {p['user_api']:<7} {p['internal_api']} {p['version'] or ''}: "
+                         f"{p['num_threads']} threads ({os.path.basename(p['filepath'])})")
+    if info["env"]:
+        lines.append("environment: " + " ".join(f"{k}={v}" for k, v in info["env"].items()))
+    return "\n".join(lines)
+
+
+def run_info():
+    """Print the engine, ISA build, CPU, threads and BLAS in use (``fastnn.show_config``)."""
+    from . import show_config
+    show_config()
     return 0
 
 
@@ -76,7 +136,7 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
     its result (it is the readable oracle, not tuned NumPy)."""
     import numpy as np
     from . import _kernels
-    from ._kernels import elementwise
+    from ._kernels import elementwise, reference
     _kernels._register_all()
     if threads is not None:
         _kernels.set_num_threads(threads)
@@ -106,7 +166,8 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
         gbytes = (spec.arity + 1) * size * 4 / 1e9
         row = {
             "fastnn": _median_time(lambda: spec.kernel(*args, *spec.params, out=out), repeat),
-            "numpy ref": _median_time(lambda: spec.reference(*args, *spec.params), repeat),
+            "numpy ref": _median_time(lambda: getattr(reference, spec.reference)(*args, *spec.params),
+                                      repeat),
         }
         twin = _torch_twin(name, spec, torch) if torch else None
         if twin is not None:
@@ -127,7 +188,7 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,bench,warmup}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,bench,warmup,info}")
     p = sub.add_parser("demo", help="train on the shipped digits and print test accuracy")
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
     p.add_argument("--seed", type=int, default=0)
@@ -136,8 +197,11 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=7, help="timed runs per kernel (median)")
     p.add_argument("--threads", type=int, default=None, help="fastnn and torch threads")
     p.add_argument("kernels", nargs="*", help="kernel names (default: all)")
-    sub.add_parser("warmup", help="compile every kernel into the on-disk cache")
+    sub.add_parser("warmup", help="compile the Numba kernels in use into the on-disk cache")
+    sub.add_parser("info", help="engine, ISA build, CPU features, threads and BLAS in use")
     args = parser.parse_args(argv)
+    if args.command == "info":
+        return run_info()
     if args.command == "demo":
         return run_demo(epochs=args.epochs, seed=args.seed)
     if args.command == "bench":

@@ -3,12 +3,14 @@
 
 One instance per process. Kernel extensions reach it through the capsule
 ``_C_API`` (csrc/parallel.h); Python reaches it through :mod:`fastnn._kernels.threads`
-(thread counts, BLAS) and :mod:`fastnn._kernels.gemm`. Arguments are trusted:
-callers pass C-contiguous arrays of one float dtype with matching shapes.
+(thread counts, BLAS) and :mod:`fastnn._kernels.gemm`, whose arrays each wrapper
+checks (``_ccheck``: dtype, byte order, layout, shapes) before the GIL is released.
 """
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport int64_t, uint64_t, uintptr_t
+
+from fastnn._kernels._ccheck cimport float_type, ndim, same
 
 cnp.import_array()
 
@@ -98,6 +100,17 @@ def gemm(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, bint ta, bint tb, double a
          int nt):
     """c = alpha op(a) op(b) + beta c on up to nt pool threads (op: transpose when ta/tb);
     all 2-D, C-contiguous, one float dtype. Returns False where no BLAS is installed."""
+    cdef int t = float_type(c, "gemm", "c")
+    same(a, t, -1, "gemm", "a")
+    same(b, t, -1, "gemm", "b")
+    ndim(a, 2, "gemm", "a")
+    ndim(b, 2, "gemm", "b")
+    ndim(c, 2, "gemm", "c")
+    cdef int64_t am = a.shape[1] if ta else a.shape[0], ak = a.shape[0] if ta else a.shape[1]
+    cdef int64_t bk = b.shape[1] if tb else b.shape[0], bn = b.shape[0] if tb else b.shape[1]
+    if am != c.shape[0] or bn != c.shape[1] or ak != bk:
+        raise ValueError(f"gemm: op(a) {(am, ak)} @ op(b) {(bk, bn)} does not give c of shape "
+                         f"{(<object>c).shape}.")
     cdef int64_t M = cnp.PyArray_DIM(c, 0), N = cnp.PyArray_DIM(c, 1)
     cdef int64_t K = cnp.PyArray_DIM(a, 0) if ta else cnp.PyArray_DIM(a, 1)
     cdef int64_t lda = cnp.PyArray_DIM(a, 1), ldb = cnp.PyArray_DIM(b, 1), ldc = N
@@ -137,6 +150,7 @@ cdef void _probe_body(void *ctx, ptrdiff_t b0, ptrdiff_t b1) noexcept nogil:
 def probe(cnp.ndarray hits, int nt, int64_t spin=0, int64_t nranges=0):
     """hits[b] += 1 for every block b of len(hits) (int64), through the pool on nt
     threads, each block also spinning ``spin`` iterations."""
+    same(hits, cnp.NPY_INT64, -1, "probe", "hits")
     cdef _probe p
     p.hits = <int64_t *>cnp.PyArray_DATA(hits)
     p.spin = spin

@@ -7,8 +7,7 @@ fastnn.functional); nothing here validates.
 """
 import numpy as np
 
-from . import _celementwise as _ce
-from .elementwise import contiguous
+from .elementwise import _ce, contiguous   # the C softmax or its twin (engine.py)
 from .jit import float_signatures, numba_kernel
 from .threads import threads_for
 

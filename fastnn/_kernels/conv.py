@@ -183,13 +183,11 @@ ENGINE = "c"
 
 def _c_engine():
     """The _cconv module when it and NumPy's OpenBLAS are available, else None."""
-    if ENGINE != "c" or not _threads._has_blas:
+    if ENGINE != "c":
         return None
-    try:
-        from . import _cconv
-    except ImportError:
-        return None
-    return _cconv
+    from . import engine
+    mod = engine.extension("_cconv")
+    return mod if mod is not None and _threads._has_blas else None
 
 
 def _sample_threads(x, w, N):

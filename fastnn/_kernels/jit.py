@@ -13,6 +13,7 @@ import types
 import warnings
 
 from . import threads as _threads
+from .._interrupts import sigint_deferred
 
 __all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "float_signatures"]
 
@@ -26,14 +27,16 @@ _numba = None
 def _import_numba():
     global _numba
     if _numba is None:
-        if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
-            # OpenMP first: a launch costs ~4 us against ~60 us on workqueue. Its two
-            # hazards are handled by threads.py: a forked child runs only serial builds
-            # (GNU OpenMP's pool hangs after fork), and concurrent launches are
-            # serialised by numba_parallel_lock (the losers run the serial build).
-            import numba.core.config as cfg
-            cfg.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-        import numba
+        # Ctrl-C mid-import would leave Numba half-initialised for the whole process
+        with sigint_deferred():
+            if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
+                # OpenMP first: a launch costs ~4 us against ~60 us on workqueue. Its two
+                # hazards are handled by threads.py: a forked child runs only serial builds
+                # (GNU OpenMP's pool hangs after fork), and concurrent launches are
+                # serialised by numba_parallel_lock (the losers run the serial build).
+                import numba.core.config as cfg
+                cfg.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+            import numba
         _numba = numba
     return _numba
 
@@ -75,11 +78,16 @@ class NumbaKernel:
         self._par = self._ser = None
 
     def _load(self):
-        pyfunc = getattr(importlib.import_module(self.module), self.name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
-            self._par = _jit(pyfunc, True)
-            self._ser = _jit(_renamed(pyfunc, "__serial"), False)
+        with sigint_deferred():
+            pyfunc = getattr(importlib.import_module(self.module), self.name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
+                par = _jit(pyfunc, True)
+                ser = _jit(_renamed(pyfunc, "__serial"), False)
+        # each build's first call compiles (or loads the cache), which imports more of
+        # Numba: it runs with Ctrl-C deferred, then the slot holds the bare dispatcher
+        self._ser = _FirstCall(self, "_ser", ser)
+        self._par = _FirstCall(self, "_par", par)
 
     def __call__(self, n, *args):
         """Run over ``n`` elements of work; parallel when large and the pool is free."""
@@ -100,9 +108,29 @@ class NumbaKernel:
         """Compile every declared signature, both builds."""
         if self._par is None:
             self._load()
-        for disp in (self._par, self._ser):
-            for sig in self.signatures:
-                disp.compile(sig)
+        with sigint_deferred():
+            for disp in (self._par, self._ser):
+                for sig in self.signatures:
+                    disp.compile(sig)
+
+
+class _FirstCall:
+    """A build until its first call returns: that call runs with Ctrl-C deferred,
+    then the kernel's slot holds the bare dispatcher (attributes pass through)."""
+
+    __slots__ = ("kernel", "slot", "dispatcher")
+
+    def __init__(self, kernel, slot, dispatcher):
+        self.kernel, self.slot, self.dispatcher = kernel, slot, dispatcher
+
+    def __call__(self, *args):
+        with sigint_deferred():
+            out = self.dispatcher(*args)
+        setattr(self.kernel, self.slot, self.dispatcher)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.dispatcher, name)
 
 
 def numba_kernel(module, name, signatures):

@@ -7,9 +7,12 @@ Larger batches stay on BLAS (numpy.dot): ``linear_small`` returns None for them,
 and for any input it cannot take (strided, mixed dtypes, mismatched sizes), so
 callers fall back to the validated path.
 """
-from . import _clinear as _cl
+from . import engine
 
 __all__ = ["ACTIVATIONS", "linear_small", "linear_chain", "limits", "set_limits"]
+
+# the C extension, or its NumPy twin where it cannot run (see engine.py)
+_cl = engine.module("_clinear", twin="_twin_linear")
 
 # activations the kernel fuses into its output pass
 ACTIVATIONS = {None: _cl.ACT_NONE, "relu": _cl.ACT_RELU}

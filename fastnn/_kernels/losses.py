@@ -11,13 +11,15 @@ w.r.t. the prediction, scaled by ``gscale``.
 """
 import numpy as np
 
-from . import _closses as _cl
+from . import engine
 from .threads import threads_for
 
 __all__ = ["POINTWISE", "pointwise_sum", "pointwise_elem", "pointwise_rows", "bce_logits_pw",
            "cross_entropy_hard", "cross_entropy_soft", "scale", "nll", "keras_cce_probs",
            "keras_scce_probs", "cosine_similarity"]
 
+# the C extension, or its NumPy twin where it cannot run (see engine.py)
+_cl = engine.module("_closses", twin="_twin_losses")
 POINTWISE = dict(_cl.POINTWISE)
 
 

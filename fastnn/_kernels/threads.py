@@ -96,15 +96,14 @@ def _env_threads():
 
 
 def _load_pool():
-    try:
-        from . import _cpool
-    except ImportError:
-        return None
-    return _cpool
+    # through the engine: FASTNN_ENGINE=numba, a build this CPU cannot run or a missing
+    # library leave the pool out like any C kernel (the twins then run)
+    from . import engine
+    return engine.extension("_cpool")
 
 
 #: The ``_cpool`` extension (fastnn's thread pool and GEMM), or None where the C
-#: extensions are not built (then every kernel runs on the Numba/NumPy engine).
+#: engine does not run (then every kernel runs on the Numba/NumPy engine).
 pool = _load_pool()
 
 

@@ -1,23 +1,37 @@
-"""Linear layer op: y = x Wᵀ + b as a GEMM on fastnn's pool (_kernels.gemm), or for
-a few rows the fused serial kernel that also applies the bias and an activation."""
+"""Linear layer op: y = act(x Wᵀ + b).
+
+Most shapes run as a GEMM on fastnn's pool (_kernels.gemm: single-threaded BLAS
+calls, one per block of rows, bitwise the same for any thread count). For a few rows a fused serial kernel reads W
+once and applies the bias and the activation on the way out (single-sample
+inference), and ``chain`` runs a whole stack of layers in one such call
+(Sequential's no-grad plan). Inputs arrive validated (fastnn.functional.linear).
+"""
 from .._kernels import elementwise as _ew
 from .._kernels import linear as _kl
 from .._kernels.gemm import matmul as _matmul
 from .function import Function
 
-_ACTS = _kl.ACTIVATIONS
-
 __all__ = ["Linear"]
+
+_CODES = _kl.ACTIVATIONS     # activation name -> the kernel's code
+_NONE, _RELU = _CODES[None], _CODES["relu"]
 
 
 class Linear(Function):
-    """y = x @ W.T + b for x of shape (..., in), W (out, in), b (out,) or None."""
+    """y = x @ W.T + b for x of shape (..., in), W (out, in), b (out,) or None.
+
+    Without a graph, ``infer`` also applies a fused activation: ``act`` is a code
+    from :meth:`activation`.
+    """
 
     @staticmethod
-    def compute(x, w, b=None, act=None):
-        """act(x @ w.T + b) on arrays: the forward math alone, also the no-grad path
-        of F.linear and of Sequential (which fuses a following ReLU as act="relu")."""
-        y = _kl.linear_small(x, w, b, _ACTS[act])
+    def activation(name):
+        """The code ``infer`` and ``chain`` take for a fused activation (None or 'relu')."""
+        return _CODES[name]
+
+    @staticmethod
+    def infer(x, w, b=None, act=_NONE):
+        y = _kl.linear_small(x, w, b, act)
         if y is not None:
             return y
         x2 = x.reshape(-1, x.shape[-1])
@@ -26,15 +40,21 @@ class Linear(Function):
             y = y.reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
-        if act == "relu":
+        if act == _RELU:
             y = _ew.relu_fwd(y, out=y)
         return y
+
+    # chain(x, layers): the layers ((weight, bias or None, act code), ...) applied in
+    # order to x (n, k) in one fused call, weight and bias Tensors whose ``.data`` is
+    # read now; None when the fused kernel does not take them all (then run ``infer``
+    # layer by layer). The kernel itself: this sits on single-sample latency.
+    chain = staticmethod(_kl.linear_chain)
 
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
         ctx.has_bias = b is not None
-        return Linear.compute(x, w, b)
+        return Linear.infer(x, w, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -45,6 +65,8 @@ class Linear(Function):
         if need[0]:
             gx = _matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],))
         if need[1]:
+            # always BLAS (np.matmul would run a (n, 1) @ (1, k) outer product, a batch
+            # of 1, as a naive loop several times slower)
             gw = _matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True)
         if ctx.has_bias and need[2]:
             gb = g2.sum(axis=0)

@@ -36,7 +36,7 @@
 #endif
 
 /* Helpers for the expressions (NaN falls through every comparison). */
-#define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u) * ZERO))
+#define SGN(u) ((u) > 0 ? ONE : ((u) < 0 ? -ONE : (u)))   /* +-0 and NaN: u itself (u * 0 folds to 0 under -ffast-math) */
 #define RELU(u) ((u) < 0 ? ZERO : (u))
 #define CLIP(u, lo, hi) ((u) < (lo) ? (lo) : ((u) > (hi) ? (hi) : (u)))
 #define INSIDE(u, lo, hi) ((u) >= (lo) && (u) <= (hi) ? ONE : ((u) == (u) ? ZERO : (u)))
