@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "busy_core", "available"]
+__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "run_workloads", "busy_core", "available"]
 
 #: engines each workload can run, with the module each one imports
 ENGINES = {
@@ -176,6 +176,60 @@ def run_scenario(workload, scenario, engines=None, threads=2, repeat=3, rows=Non
                                      max(1, repeat // rounds), rows, timeout)
                     times[e] += got[e]
     return {e: statistics.median(ts) for e, ts in times.items() if ts}
+
+
+def _fmt(v):
+    return f"{v:8.3f}" if v is not None else f"{'-':>8}"
+
+
+def _ratio(a, b):
+    return f"{a / b:8.2f}x" if a is not None and b else f"{'-':>9}"
+
+
+def run_workloads(threads=2, repeat=3, out=None):
+    """Run every scenario of both workloads and print their tables (seconds, median of
+    ``repeat``; ratios fastnn / anchor, same scenario: below 1 is faster).
+
+    Returns:
+        {workload: {scenario: {engine: seconds}}}.
+    """
+    out = out or sys.stdout
+    results = {}
+    cols = [e for e in ENGINES["mlp_epoch"] if available(e)]
+    print(f"\nMLP epoch (60,000 x 784 -> 256 -> 128 -> 10, Adam, batch 128), {threads} threads, "
+          f"seconds (median of {repeat}); each engine alone in its own process, both in one "
+          f"process (torch or fastnn imported first), beside a process spinning on one core",
+          file=out)
+    anchors = [c for c in cols if c != "fastnn"]
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + "".join(f"{'fastnn/' + c:>18}" for c in anchors), file=out, flush=True)
+    res = results["mlp_epoch"] = {}
+    for scenario in SCENARIOS:
+        engines = None if scenario in ("alone", "busy_core") else ("fastnn", "torch")
+        r = res[scenario] = run_scenario("mlp_epoch", scenario, engines=engines, threads=threads,
+                                         repeat=repeat)
+        f = r.get("fastnn")
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + "".join(f"{_ratio(f, r.get(c)):>18}" for c in anchors), file=out, flush=True)
+    alone, first = res["alone"].get("fastnn"), res["torch_first"].get("fastnn")
+    if alone and first:
+        print(f"fastnn with torch imported first / fastnn alone: {first / alone:.2f}x "
+              f"(target <= 1.2)", file=out)
+    for e in ("fastnn", "torch"):
+        if res["alone"].get(e) and res["busy_core"].get(e):
+            print(f"{e} busy core / alone: {res['busy_core'][e] / res['alone'][e]:.2f}x", file=out)
+    cols = [e for e in ENGINES["predict32"] if available(e)]
+    print(f"\nBatch-32 predict over 100,000 rows (784 -> 256 -> 128 -> 10), {threads} threads, "
+          f"seconds (median of {repeat})", file=out)
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
+    res = results["predict32"] = {}
+    for scenario in ("alone", "busy_core"):
+        r = res[scenario] = run_scenario("predict32", scenario, threads=threads, repeat=repeat)
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
+              file=out, flush=True)
+    return results
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import numpy as np
 
 __all__ = ["get_num_threads", "set_num_threads", "threads", "threads_for", "gemm_threads",
            "SERIAL_BELOW", "NUMBA_SERIAL_BELOW", "GEMM_SERIAL_BELOW", "numba_parallel_lock",
-           "in_forked_child", "pool", "blas_info"]
+           "in_forked_child", "pool", "blas_info", "info"]
 
 # Below this many elements a kernel runs on the calling thread. Chosen by benchmark
 # (asv_bench/benchmarks/kernels.py, sizes sweep): in isolation a 2-thread C copy wins
@@ -242,6 +242,20 @@ def gemm_threads(m, n, k):
         return 1
     _parallel_used = True
     return nt
+
+
+def info():
+    """The pool and BLAS as ``python -m fastnn info`` reports them (a dict).
+
+    >>> sorted(info())
+    ['blas', 'blas_threads_outside', 'pool', 'pool_workers']
+    """
+    b = blas_info()
+    return {"pool": "fastnn (_cpool)" if pool is not None else "none (Numba/NumPy engine)",
+            "pool_workers": pool.stats()["workers"] if pool is not None else 0,
+            "blas": (f"{b['library']}, single-threaded inside fastnn's calls"
+                     if b["library"] else "NumPy's dot (BLAS not reached)"),
+            "blas_threads_outside": b["threads"]}
 
 
 def in_forked_child():
