@@ -150,6 +150,11 @@ def run_scenario(workload, scenario, engines=None, threads=2, repeat=3, rows=Non
     Returns:
         dict engine -> median seconds of one run.
     """
+    return _medians(_scenario_times(workload, scenario, engines, threads, repeat, rows, timeout))
+
+
+def _scenario_times(workload, scenario, engines=None, threads=2, repeat=3, rows=None, timeout=1200):
+    """run_scenario's samples: dict engine -> [seconds, ...]."""
     if scenario not in SCENARIOS:
         raise ValueError(f"run_scenario: expected a scenario in {sorted(SCENARIOS)}, got {scenario!r}.")
     if workload not in ENGINES:
@@ -175,6 +180,10 @@ def run_scenario(workload, scenario, engines=None, threads=2, repeat=3, rows=Non
                     got = _run_child(workload, [e], [ENGINES[workload][e]], threads,
                                      max(1, repeat // rounds), rows, timeout)
                     times[e] += got[e]
+    return times
+
+
+def _medians(times):
     return {e: statistics.median(ts) for e, ts in times.items() if ts}
 
 
@@ -186,9 +195,25 @@ def _ratio(a, b):
     return f"{a / b:8.2f}x" if a is not None and b else f"{'-':>9}"
 
 
+def _rounds(workload, scenarios, threads, repeat):
+    """{scenario: {engine: median seconds}} over ``repeat`` rounds of every scenario."""
+    times = {s: {} for s in scenarios}
+    for _ in range(repeat):
+        for scenario in scenarios:
+            engines = None if scenario in ("alone", "busy_core") else ("fastnn", "torch")
+            got = _scenario_times(workload, scenario, engines=engines, threads=threads, repeat=1)
+            for e, ts in got.items():
+                times[scenario].setdefault(e, []).extend(ts)
+    return {s: _medians(t) for s, t in times.items()}
+
+
 def run_workloads(threads=2, repeat=3, out=None):
     """Run every scenario of both workloads and print their tables (seconds, median of
     ``repeat``; ratios fastnn / anchor, same scenario: below 1 is faster).
+
+    The scenarios run in ``repeat`` rounds (each round: every scenario once, one run
+    per engine), so that a change in the machine's load reaches all of them alike:
+    comparing fastnn across scenarios (torch first / alone) is then fair too.
 
     Returns:
         {workload: {scenario: {engine: seconds}}}.
@@ -202,15 +227,13 @@ def run_workloads(threads=2, repeat=3, out=None):
           file=out)
     anchors = [c for c in cols if c != "fastnn"]
     print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
-          + "".join(f"{'fastnn/' + c:>18}" for c in anchors), file=out, flush=True)
-    res = results["mlp_epoch"] = {}
+          + "".join(f" {'fastnn/' + c:>19}" for c in anchors), file=out, flush=True)
+    res = results["mlp_epoch"] = _rounds("mlp_epoch", list(SCENARIOS), threads, repeat)
     for scenario in SCENARIOS:
-        engines = None if scenario in ("alone", "busy_core") else ("fastnn", "torch")
-        r = res[scenario] = run_scenario("mlp_epoch", scenario, engines=engines, threads=threads,
-                                         repeat=repeat)
+        r = res[scenario]
         f = r.get("fastnn")
         print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
-              + "".join(f"{_ratio(f, r.get(c)):>18}" for c in anchors), file=out, flush=True)
+              + "".join(f" {_ratio(f, r.get(c)):>19}" for c in anchors), file=out, flush=True)
     alone, first = res["alone"].get("fastnn"), res["torch_first"].get("fastnn")
     if alone and first:
         print(f"fastnn with torch imported first / fastnn alone: {first / alone:.2f}x "
@@ -223,9 +246,9 @@ def run_workloads(threads=2, repeat=3, out=None):
           f"seconds (median of {repeat})", file=out)
     print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
           + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
-    res = results["predict32"] = {}
+    res = results["predict32"] = _rounds("predict32", ["alone", "busy_core"], threads, repeat)
     for scenario in ("alone", "busy_core"):
-        r = res[scenario] = run_scenario("predict32", scenario, threads=threads, repeat=repeat)
+        r = res[scenario]
         print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
               + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
               file=out, flush=True)
