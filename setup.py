@@ -1,18 +1,20 @@
-"""Builds fastnn's C kernels (Cython wrappers around OpenMP SIMD loops).
+"""Builds fastnn's C kernels (Cython wrappers around SIMD loops on fastnn's own
+thread pool, the _cpool extension: no OpenMP runtime is linked).
 
 Default on x86-64: every kernel module is built three times from the same C file, for
 the x86-64-v2 baseline (fastnn/_kernels/_c*.so) and for x86-64-v3 (AVX2/FMA) and
 x86-64-v4 (AVX-512) in fastnn/_kernels/_isa_v3/ and _isa_v4/; at import the engine
 asks the CPU (fastnn._kernels._cpufeatures, a baseline build) and loads the best build
 it can run. The result runs on any x86-64-v2 CPU. Other platforms get one build for
-the compiler's default target.
+the compiler's default target. The thread pool (_cpool: no kernels of its own, its
+GEMMs are NumPy's BLAS) is built once, for the baseline: one pool per process, which
+every ISA variant reaches through its capsule.
 
 Build flags can be overridden:
   FASTNN_ARCH     unset/"auto": the per-ISA builds above; "native": one build for this
                   machine's CPU (-march=native; runs only on CPUs like it); any other
                   value: one build with -march=<value>; "": one build without -march
   FASTNN_CFLAGS   extra compiler flags, appended
-  FASTNN_NO_OPENMP=1  build without OpenMP (serial kernels, still vectorised)
   FASTNN_BOUNDSCHECK=1  Cython bounds and wraparound checks on (the CI's checked build)
 
 Without a working C compiler the package installs without its C kernels (one
@@ -35,6 +37,8 @@ from setuptools.command.build_ext import build_ext as _build_ext
 KDIR = os.path.join("fastnn", "_kernels")
 CONFIG_NAME = "_build_config.json"
 PROBE = "fastnn._kernels._cpufeatures"
+# Modules built once, for the baseline ISA only (one thread pool per process).
+BASELINE_ONLY = {"_cpool"}
 
 # x86-64 psABI levels: (name, directory of its builds, -march value, fallback flags for
 # compilers that predate the level names, tuning flags).
@@ -88,15 +92,13 @@ def _base_flags():
     # shared object with it (GCC<13) would flush denormals process-wide.
     cflags = ["-O3", "-ffast-math", "-fno-finite-math-only", "-fno-math-errno",
               "-std=gnu11", "-Wno-unused-function"]
-    lflags = []
-    openmp = os.environ.get("FASTNN_NO_OPENMP", "") not in ("1", "true", "yes")
-    if openmp:
-        cflags.append("-fopenmp")
-        lflags.append("-fopenmp")
-    else:
-        cflags.append("-fopenmp-simd")
+    # OpenMP for its simd pragmas only: the threads are fastnn's pool (csrc/pool.h), so
+    # no OpenMP runtime is linked (one loaded first by another library cannot spin
+    # against ours)
+    cflags.append("-fopenmp-simd")
+    lflags = ["-pthread"]
     lflags += ["-lmvec", "-lm"] if sys.platform.startswith("linux") else ["-lm"]
-    return cflags, lflags, openmp
+    return cflags, lflags, False
 
 
 def _variants():
@@ -141,6 +143,8 @@ def extensions():
     for isa, sub, arch in variants:
         for e in base:
             leaf = e.name.rsplit(".", 1)[1]
+            if sub and leaf in BASELINE_ONLY:
+                continue
             name = ".".join(["fastnn", "_kernels"] + ([sub] if sub else []) + [leaf])
             v = Extension(name, list(e.sources), depends=list(e.depends),
                           include_dirs=list(e.include_dirs),
@@ -263,7 +267,7 @@ class build_ext(_build_ext):
             if self._broken is not None:
                 self.warn("fastnn: could not compile its C kernels (" + first.splitlines()[0][:300]
                           + "); installing without them: fastnn will run on its Numba/NumPy "
-                          "engine (slower). Install a C compiler with OpenMP (e.g. gcc) and "
+                          "engine (slower). Install a C compiler (e.g. gcc) and "
                           "reinstall to get the C kernels.")
             else:
                 self.warn("fastnn: some ISA-specific kernel builds failed and are left out "

@@ -17,6 +17,7 @@ from ._interrupts import sigint_deferred as _sigint_deferred
 with _sigint_deferred():
     from . import autograd                                       # noqa: F401
     from ._kernels import get_num_threads, set_num_threads       # noqa: F401
+    from ._kernels.threads import threads                        # noqa: F401
     from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
                            set_grad_enabled)
     from .random import Generator, manual_seed, initial_seed    # noqa: F401

@@ -2,7 +2,10 @@
 
 * ``demo``   trains a small network on the shipped 8x8 digits and prints test accuracy.
 * ``bench``  kernel throughput table: every elementwise kernel against its NumPy
-  reference and, where installed, PyTorch.
+  reference and, where installed, PyTorch; then (unless kernels are named) the
+  workloads: the MLP epoch and batch-32 predict against torch / JAX in every
+  scenario of :mod:`fastnn._bench` (alone, torch first, fastnn first, busy core),
+  and, where scikit-learn is installed, fastnn.sklearn's fit table.
 * ``warmup`` compiles the Numba kernels the engine in use needs into the on-disk cache.
 * ``info``   engine per kernel family, ISA build, CPU features, threads and BLAS.
 """
@@ -11,7 +14,8 @@ import os
 import sys
 import time
 
-__all__ = ["main", "run_demo", "run_bench", "run_warmup", "run_info", "format_info"]
+__all__ = ["main", "run_demo", "run_bench", "run_workloads", "run_warmup", "run_info",
+           "format_info"]
 
 
 # --------------------------------------------------------------------------- warmup
@@ -195,6 +199,22 @@ def run_sklearn_bench(repeat=7):
     return 0
 
 
+def run_workloads(threads=None, repeat=3):
+    """The workload tables: MLP epoch and batch-32 predict in every scenario against
+    torch and JAX (:func:`fastnn._bench.run_workloads`), then fastnn.sklearn's fit
+    table against scikit-learn where both are there."""
+    from . import _bench
+    _bench.run_workloads(threads=threads or 2, repeat=repeat)
+    try:
+        from fastnn.sklearn._bench import run_bench as sklearn_bench
+    except ImportError:      # scikit-learn (or fastnn.sklearn) not installed
+        print("\n(fastnn.sklearn vs scikit-learn: not available here)")
+        return 0
+    print()
+    sklearn_bench(repeat=5)
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv=None):
@@ -209,6 +229,10 @@ def main(argv=None):
     p.add_argument("--size", type=int, default=1 << 22, help="elements per array (default 4M)")
     p.add_argument("--repeat", type=int, default=7, help="timed runs per kernel (median)")
     p.add_argument("--threads", type=int, default=None, help="fastnn and torch threads")
+    p.add_argument("--kernels-only", action="store_true",
+                   help="only the kernel table (no workloads; implied when kernels are named)")
+    p.add_argument("--workload-repeat", type=int, default=3,
+                   help="timed runs per engine and scenario in the workload tables (median)")
     p.add_argument("kernels", nargs="*", help="kernel names (default: all)")
     p.add_argument("--sklearn", action="store_true",
                    help="instead: fastnn.sklearn's MLP fits and test scores beside scikit-learn's")
@@ -222,8 +246,11 @@ def main(argv=None):
     if args.command == "bench" and args.sklearn:
         return run_sklearn_bench(repeat=args.repeat)
     if args.command == "bench":
-        return run_bench(size=args.size, repeat=args.repeat, threads=args.threads,
-                         names=args.kernels)
+        rc = run_bench(size=args.size, repeat=args.repeat, threads=args.threads,
+                       names=args.kernels)
+        if rc or args.kernels or args.kernels_only:
+            return rc
+        return run_workloads(threads=args.threads, repeat=args.workload_repeat)
     return run_warmup()
 
 

@@ -1,12 +1,16 @@
 """Reference workloads shared by the benchmarks (asv_bench/benchmarks/mlp.py) and the tests.
 
 The headline: one epoch of an MLP on 60,000 synthetic 784-feature samples, written
-once in fastnn's torch-style API and once in torch, line for line the same.
+once in fastnn's torch-style API and once in torch, line for line the same, and for
+the anchors once in JAX + optax (a jit'd training step) and once as an ONNX Runtime
+inference session of the torch model. Also: batch-32 ``predict`` over many rows
+(fastnn's Keras-style model against the same torch loop).
 """
 import numpy as np
 
 __all__ = ["make_teacher_data", "mlp_fastnn", "train_epoch_fastnn", "mlp_torch",
-           "train_epoch_torch", "accuracy_fastnn", "accuracy_torch"]
+           "train_epoch_torch", "accuracy_fastnn", "accuracy_torch", "mlp_jax", "train_epoch_jax",
+           "onnx_session", "predict_model_fastnn", "predict_fastnn", "predict_torch"]
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 60_000, 784, 10
 
@@ -91,3 +95,100 @@ def accuracy_torch(model, x, y, batch_size=4096):
             out = model(torch.from_numpy(x[i:i + batch_size]))
             correct += int((out.numpy().argmax(1) == y[i:i + batch_size]).sum())
     return correct / len(x)
+
+
+# --------------------------------------------------------------------------- JAX + optax
+
+def mlp_jax(features=N_FEATURES, classes=N_CLASSES, seed=0, lr=1e-3, p_drop=0.2):
+    """(params, opt_state, step): the same MLP in JAX, Adam from optax, and a jit'd
+    training step ``step(params, opt_state, key, xb, yb) -> (params, opt_state, loss)``
+    (dropout 0.2 after the first ReLU, mean cross-entropy, torch's default init)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+    sizes = [features, 256, 128, classes]
+    keys = jax.random.split(jax.random.PRNGKey(seed), 2 * (len(sizes) - 1))
+    params = []
+    for i, (fi, fo) in enumerate(zip(sizes[:-1], sizes[1:])):
+        bound = 1.0 / np.sqrt(fi)
+        params.append((jax.random.uniform(keys[2 * i], (fi, fo), jnp.float32, -bound, bound),
+                       jax.random.uniform(keys[2 * i + 1], (fo,), jnp.float32, -bound, bound)))
+    opt = optax.adam(lr)
+
+    def loss_fn(params, key, xb, yb):
+        (w1, b1), (w2, b2), (w3, b3) = params
+        h = jax.nn.relu(xb @ w1 + b1)
+        keep = jax.random.bernoulli(key, 1.0 - p_drop, h.shape)
+        h = jnp.where(keep, h / (1.0 - p_drop), 0.0)
+        h = jax.nn.relu(h @ w2 + b2)
+        logits = h @ w3 + b3
+        return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
+
+    @jax.jit
+    def step(params, opt_state, key, xb, yb):
+        loss, grads = jax.value_and_grad(loss_fn)(params, key, xb, yb)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return params, opt.init(params), step
+
+
+def train_epoch_jax(state, x, y, batch_size=128, seed=0):
+    """One epoch in order with the jit'd step; ``state`` is mlp_jax()'s triple, updated
+    in place (a list) or returned. Returns (state, last loss)."""
+    import jax
+    params, opt_state, step = state
+    key = jax.random.PRNGKey(seed)
+    loss = None
+    for i in range(0, len(x), batch_size):
+        key, sub = jax.random.split(key)
+        params, opt_state, loss = step(params, opt_state, sub, x[i:i + batch_size], y[i:i + batch_size])
+    return (params, opt_state, step), float(loss)
+
+
+# --------------------------------------------------------------------------- ONNX Runtime
+
+def onnx_session(torch_model, features=N_FEATURES, threads=None):
+    """An ONNX Runtime session of ``torch_model`` (exported with a dynamic batch axis),
+    on ``threads`` intra-op threads."""
+    import io
+    import onnxruntime as ort
+    import torch
+    buf = io.BytesIO()
+    torch_model.eval()
+    torch.onnx.export(torch_model, torch.zeros(1, features), buf, input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                      dynamo=False)
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    return ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+
+
+# --------------------------------------------------------------------------- batch-32 predict
+
+def predict_model_fastnn(features=N_FEATURES, classes=N_CLASSES, seed=0):
+    """The inference MLP (784-256-128-10, ReLU) as fastnn's Keras-style model."""
+    import fastnn as fn
+    fn.manual_seed(seed)
+    L = fn.layers
+    return fn.models.Sequential([L.Dense(256, activation="relu", input_shape=(features,)),
+                                 L.Dense(128, activation="relu"), L.Dense(classes)])
+
+
+def predict_fastnn(model, x, batch_size=32):
+    """``model.predict(x, batch_size)``: what a Keras user runs."""
+    return model.predict(x, batch_size=batch_size)
+
+
+def predict_torch(model, x, batch_size=32):
+    """The same batch loop in torch (eval, no_grad), outputs concatenated."""
+    import torch
+    model.eval()
+    xt = torch.from_numpy(x)
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(xt), batch_size):
+            outs.append(model(xt[i:i + batch_size]).numpy())
+    return np.concatenate(outs)

@@ -26,14 +26,7 @@ Importing this package loads the C extensions but never imports Numba.
 """
 import os
 
-# GNU OpenMP workers spin (without yielding) for ~300k iterations after each parallel
-# region, while BLAS calls between our kernels need those cores: on 2 cores the MLP
-# epoch took 12 s with the default spin, 1.6 s with 10k, 0.56 s with 1k (torch: 1.3 s).
-# Must be set before libgomp loads; a user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = "1000"
-
-from . import threads  # noqa: E402
+from . import threads  # noqa: E402  (first: sets the OpenMP spin policy before libgomp loads)
 from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .jit import all_numba_kernels  # noqa: E402
 

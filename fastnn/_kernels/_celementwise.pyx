@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""C elementwise kernels (OpenMP SIMD loops with glibc's vector math).
+"""C elementwise kernels (SIMD loops with glibc's vector math, on fastnn's pool).
 
 Callers (fastnn._kernels.elementwise) pass C-contiguous float32/float64 arrays of
 equal size and dtype; each wrapper checks that (``_ccheck``) before the kernel runs.
@@ -10,6 +10,11 @@ from libc.stddef cimport ptrdiff_t
 from fastnn._kernels._ccheck cimport float_type, index, same
 
 cnp.import_array()
+
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
 
 cdef extern from "elementwise.h" nogil:
     ctypedef void (*fnn_unary_f32)(const float *, float *, ptrdiff_t, const double *, int)

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""C loss kernels (csrc/losses.h): fused value + gradient, OpenMP over rows/elements.
+"""C loss kernels (csrc/losses.h): fused value + gradient, parallel over rows/elements.
 
 Callers (fastnn._kernels.losses) pass C-contiguous float32/float64 arrays of one
 dtype (targets of class indices as int64) and ``None`` for optional outputs; each
@@ -12,6 +12,11 @@ from libc.stdint cimport int64_t
 from fastnn._kernels._ccheck cimport float_type, index, ndim, same, same_or_none
 
 cnp.import_array()
+
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
 
 cdef extern from "losses.h" nogil:
     ctypedef double (*fnn_pw_sum_f32)(const float *, const float *, ptrdiff_t, double, float *, double, int)

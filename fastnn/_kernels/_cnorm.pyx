@@ -12,6 +12,11 @@ from fastnn._kernels._ccheck cimport float_type, same_or_none
 
 cnp.import_array()
 
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
+
 cdef extern from "norm.h" nogil:
     ptrdiff_t fnn_bn_partial_size(ptrdiff_t, ptrdiff_t, ptrdiff_t)
     ptrdiff_t fnn_ln_grad_rows(ptrdiff_t)

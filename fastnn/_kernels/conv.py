@@ -2,13 +2,13 @@
 
 Convolution is im2col + GEMM, with two engines:
 
-* ``"c"`` (default, :mod:`._cconv` / csrc/conv.h): one OpenMP region over samples;
-  each thread builds a sample's columns a tile at a time into its own buffer (which
-  stays in cache) and multiplies them with a serial GEMM from NumPy's own OpenBLAS,
-  found through its CBLAS symbols (its thread count is set to 1 for the call and
-  restored, so the OpenMP team is the only parallelism). Backward rebuilds the columns
-  instead of keeping them from forward (as torch does) and sums per-thread weight
-  gradients in a fixed order.
+* ``"c"`` (default, :mod:`._cconv` / csrc/conv.h): one parallel loop over samples on
+  fastnn's pool; each thread builds a sample's columns a tile at a time into its own
+  buffer (which stays in cache) and multiplies them with a serial GEMM from NumPy's
+  own OpenBLAS (kept single-threaded under the pool). Backward rebuilds the columns
+  instead of keeping them from forward (as torch does) and sums the weight gradient
+  per fixed group of samples, the groups added in order: the same bits for any
+  thread count.
 * ``"numpy"`` (the fallback where NumPy has another BLAS): Numba im2col/col2im over
   chunks of samples and NumPy GEMMs on the chunk's ``(C*kh*kw, B*L)`` column matrix.
   Measured slower: OpenBLAS's threads spin-yield between calls, and alternating them
@@ -169,68 +169,15 @@ def _is_pointwise(x, w, geom, groups):
 # "c": the C engine (when NumPy's OpenBLAS is found), "numpy": NumPy GEMMs between Numba
 # im2col calls (the fallback, kept selectable for tests and comparison).
 ENGINE = "c"
-_blas_state = []
 
 
 def _c_engine():
-    """The _cconv module with NumPy's CBLAS installed, or None where it can't be found."""
+    """The _cconv module when it and NumPy's OpenBLAS are available, else None."""
     if ENGINE != "c":
         return None
-    if not _blas_state:
-        _blas_state.append(_load_blas())
-    return _blas_state[0]
-
-
-def _load_blas():
-    import ctypes
-    import glob
-    import os
     from . import engine
-    _cconv = engine.extension("_cconv")
-    if _cconv is None:
-        return None
-    # NumPy's wheels ship scipy-openblas with 64-bit integers (its symbols are prefixed);
-    # the library is already loaded by NumPy, so this opens the same copy
-    base = os.path.dirname(np.__file__)
-    paths = (glob.glob(os.path.join(base, os.pardir, "numpy.libs", "libscipy_openblas64_*"))
-             + glob.glob(os.path.join(base, ".dylibs", "libscipy_openblas64_*")))
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-            addrs = [ctypes.cast(getattr(lib, name), ctypes.c_void_p).value for name in (
-                "scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_", "scipy_openblas_set_num_threads64_",
-                "scipy_openblas_get_num_threads64_")]
-        except (OSError, AttributeError):
-            continue
-        _cconv.set_blas(*addrs)
-        return _cconv
-    return None
-
-
-class _CEngineThreads:
-    """``with _CEngineThreads(nt) as nt:`` the thread count a C-engine call may use.
-
-    With more than one thread the engine sets OpenBLAS's process-wide thread count to
-    1 for the call and restores it after; a call that overlaps another Python
-    thread's runs serially instead, leaving the count alone.
-    """
-
-    def __init__(self, nt):
-        self.nt, self.lock = nt, None
-
-    def __enter__(self):
-        if self.nt > 1:
-            lock = _threads.blas_threads_lock
-            if lock.acquire(blocking=False):
-                self.lock = lock
-            else:
-                self.nt = 1
-        return self.nt
-
-    def __exit__(self, *exc):
-        if self.lock is not None:
-            self.lock.release()
-        return False
+    mod = engine.extension("_cconv")
+    return mod if mod is not None and _threads._has_blas else None
 
 
 def _sample_threads(x, w, N):
@@ -258,8 +205,8 @@ def conv2d_fwd(x, w, b, geom, groups=1):
         return y
     c = _c_engine()
     if c is not None and w.dtype == x.dtype:
-        with _CEngineThreads(_sample_threads(x, w, N)) as nt:
-            c.conv2d_fwd(x, contiguous(w), None if b is None else contiguous(b), y, tuple(geom), groups, nt)
+        c.conv2d_fwd(x, contiguous(w), None if b is None else contiguous(b), y, tuple(geom), groups,
+                     _sample_threads(x, w, N))
         return y
     plan = _Plan(x, w, geom, groups)
     wg = contiguous(w).reshape(groups, O // groups, plan.K // groups)
@@ -301,9 +248,7 @@ def conv2d_bwd(x, w, g, geom, groups=1, need_x=True, need_w=True, need_b=True):
         return gx, gw, gb
     c = _c_engine()
     if c is not None and w.dtype == x.dtype:
-        with _CEngineThreads(_sample_threads(x, w, N)) as nt:
-            parts = np.zeros((nt,) + w.shape, w.dtype) if need_w else None
-            c.conv2d_bwd(x, contiguous(w), g, gx, gw, parts, tuple(geom), groups, nt)
+        c.conv2d_bwd(x, contiguous(w), g, gx, gw, tuple(geom), groups, _sample_threads(x, w, N))
         return gx, gw, gb
     plan = _Plan(x, w, geom, groups)
     K, lg = plan.K, plan.lg

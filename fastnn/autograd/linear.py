@@ -1,14 +1,14 @@
 """Linear layer op: y = act(x Wᵀ + b).
 
-Most shapes run on BLAS (NumPy's dot). For a few rows a fused serial kernel reads W
+Most shapes run as a GEMM on fastnn's pool (_kernels.gemm: single-threaded BLAS
+calls, one per block of rows, bitwise the same for any thread count). For a few rows a fused serial kernel reads W
 once and applies the bias and the activation on the way out (single-sample
 inference), and ``chain`` runs a whole stack of layers in one such call
 (Sequential's no-grad plan). Inputs arrive validated (fastnn.functional.linear).
 """
-import numpy as np
-
 from .._kernels import elementwise as _ew
 from .._kernels import linear as _kl
+from .._kernels.gemm import matmul as _matmul
 from .function import Function
 
 __all__ = ["Linear"]
@@ -34,7 +34,10 @@ class Linear(Function):
         y = _kl.linear_small(x, w, b, act)
         if y is not None:
             return y
-        y = np.dot(x, w.T) if x.ndim == 2 else np.matmul(x, w.T)
+        x2 = x.reshape(-1, x.shape[-1])
+        y = _matmul(x2, w, trans_b=True)
+        if x.ndim != 2:
+            y = y.reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         if act == _RELU:
@@ -57,14 +60,14 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        gx = np.matmul(g, w) if need[0] else None
-        gw = gb = None
-        if need[1] or (ctx.has_bias and need[2]):
-            g2 = g.reshape(-1, g.shape[-1])
-            if need[1]:
-                # np.dot, not matmul: matmul skips BLAS for a (n, 1) @ (1, k) outer
-                # product (batch of 1) and runs a naive loop several times slower
-                gw = np.dot(g2.T, x.reshape(-1, x.shape[-1]))
-            if ctx.has_bias and need[2]:
-                gb = g2.sum(axis=0)
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = gw = gb = None
+        if need[0]:
+            gx = _matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],))
+        if need[1]:
+            # always BLAS (np.matmul would run a (n, 1) @ (1, k) outer product, a batch
+            # of 1, as a naive loop several times slower)
+            gw = _matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True)
+        if ctx.has_bias and need[2]:
+            gb = g2.sum(axis=0)
         return gx, gw, gb

@@ -1,13 +1,12 @@
-/* Convolution, one sample per task: im2col into a thread-private column buffer that
- * stays in cache, then a single-threaded BLAS GEMM on it, inside one OpenMP region.
- * Numpy's OpenBLAS is reached through function pointers handed in from Python (the
- * CBLAS symbols of the scipy-openblas64 library NumPy ships: 64-bit integers).
+/* Convolution, one sample per task: im2col into a per-thread column buffer that
+ * stays in cache, then a single-threaded BLAS GEMM on it, on fastnn's pool
+ * (parallel.h). BLAS is NumPy's OpenBLAS, reached through the pool's GEMM, which
+ * keeps it single-threaded while the pool's threads call it.
  *
  * Why not NumPy's matmul between Numba im2col calls: OpenBLAS's own threads
  * spin-yield between calls, so alternating them with another thread pool on a small
  * machine costs whole scheduler time slices, and a column matrix big enough for a
- * multithreaded GEMM falls out of cache. Here the only pool is OpenMP's, BLAS runs
- * serially inside it (its thread count is set to 1 for the call and restored).
+ * multithreaded GEMM falls out of cache. Here the only threads are the pool's.
  *
  * Column layout per sample: cols[(c*kh + i)*kw + j][p]. For stride 1 on the padded
  * grid (p = oy*Wp + ox, lg = (oh-1)*Wp + ow columns; ox >= ow unused) each row is one
@@ -23,24 +22,12 @@
 #include <string.h>
 #include "fastnn_common.h"
 
-#ifdef _OPENMP
-#define FNN_THREAD_NUM() omp_get_thread_num()
-#else
-#define FNN_THREAD_NUM() 0
-#endif
+/* the weight gradient is summed in at most this many groups of samples */
+#define FNN_CONV_GROUPS 16
 
 typedef struct {
     int64_t N, C, H, W, O, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, groups;
 } fnn_conv_geom;
-
-enum { FNN_ROW_MAJOR = 101, FNN_NO_TRANS = 111, FNN_TRANS = 112 };
-
-typedef void (*fnn_sgemm_t)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
-                            const float *, int64_t, float, float *, int64_t);
-typedef void (*fnn_dgemm_t)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
-                            const double *, int64_t, double, double *, int64_t);
-typedef void (*fnn_set_threads_t)(int);
-typedef int (*fnn_get_threads_t)(void);
 
 /* derived sizes of one geometry */
 typedef struct {
@@ -87,7 +74,7 @@ static inline int64_t fnn_tile_rows(const fnn_conv_geom *g, const fnn_conv_dims 
     return r < 1 ? 1 : (r > g->oh ? g->oh : r);
 }
 
-#define FNN_CONV_DEFINE(T, SFX, GEMM_T)                                                             \
+#define FNN_CONV_DEFINE(T, SFX)                                                             \
 /* the zero-bordered copy (C, Hp, Wp) of a sample, when the stride-1 path pads */                  \
 static void fnn_pad_##SFX(const T *xn, T *xp, const fnn_conv_geom *g, const fnn_conv_dims *d)      \
 {                                                                                                  \
@@ -175,80 +162,105 @@ static void fnn_uncolumns_##SFX(const T *gcols, T *dst, int64_t oy0, int64_t oy1
         }                                                                                          \
 }                                                                                                  \
                                                                                                    \
-/* y (N, O, oh, ow) = conv(x, w) + b; returns 0, or -1 when out of memory */                       \
-static int fnn_conv_fwd_##SFX(const T *x, const T *w, const T *b, T *y, const fnn_conv_geom *g,    \
-                              GEMM_T gemm, int nt)                                                 \
+/* what a range of samples (forward) or of sample groups (backward) needs */                       \
+typedef struct {                                                                                   \
+    const T *x, *w, *b, *gy;                                                                       \
+    T *y, *gx, *gparts;                                                                            \
+    const fnn_conv_geom *g;                                                                        \
+    fnn_conv_dims d;                                                                               \
+    int64_t rows, group;                                                                           \
+    int failed;                                                                                    \
+} fnn_conv_ctx_##SFX;                                                                              \
+                                                                                                   \
+/* carve a thread's scratch into n 64-byte aligned buffers of the given element counts */          \
+static int fnn_conv_scratch_##SFX(T **bufs, const int64_t *counts, int n)                          \
 {                                                                                                  \
-    const fnn_conv_dims d = fnn_conv_dims_of(g);                                                   \
-    const int64_t O = g->O, L = d.L, G = g->groups, rows = fnn_tile_rows(g, &d, sizeof(T));        \
-    int failed = 0;                                                                                \
-    _Pragma("omp parallel num_threads(nt) if(nt > 1) reduction(|:failed)")                        \
-    {                                                                                              \
-        T *cols = malloc((size_t)(d.K * rows * d.row) * sizeof(T));                                \
-        T *res = d.row != g->ow ? malloc((size_t)(O * d.lg) * sizeof(T)) : NULL;                   \
-        T *xp = d.padded ? calloc((size_t)(g->C * d.Hp * d.Wp), sizeof(T)) : NULL;                 \
-        int ok = cols && (d.row == g->ow || res) && (!d.padded || xp);                             \
-        if (!ok) failed = 1;                                                                       \
-        _Pragma("omp for schedule(static)")                                                        \
-        for (int64_t n = 0; n < g->N; n++) {                                                       \
-            if (!ok) continue;                                                                     \
-            const T *xn = x + n * g->C * g->H * g->W;                                              \
-            T *yn = y + n * O * L;                                                                 \
-            T *out = res ? res : yn;                                                               \
-            if (xp) fnn_pad_##SFX(xn, xp, g, &d);                                                  \
-            for (int64_t oy0 = 0; oy0 < g->oh; oy0 += rows) {                                      \
-                const int64_t oy1 = oy0 + rows < g->oh ? oy0 + rows : g->oh;                       \
-                const int64_t p0 = oy0 * d.row;                                                    \
-                const int64_t tp = (oy1 * d.row < d.lg ? oy1 * d.row : d.lg) - p0;                 \
-                fnn_columns_##SFX(xp ? xp : xn, cols, oy0, oy1, p0, tp, g, &d);                    \
-                for (int64_t q = 0; q < G; q++)                                                    \
-                    gemm(FNN_ROW_MAJOR, FNN_NO_TRANS, FNN_NO_TRANS, d.Og, tp, d.Kg, 1,             \
-                         w + q * d.Og * d.Kg, d.Kg, cols + q * d.Kg * tp, tp, 0,                   \
-                         out + q * d.Og * d.lg + p0, d.lg);                                        \
-            }                                                                                      \
-            for (int64_t o = 0; o < O; o++) {                                                      \
-                const T bo = b ? b[o] : (T)0;                                                      \
-                if (!res && !b) continue;                                                          \
-                for (int64_t oy = 0; oy < g->oh; oy++) {                                           \
-                    const T *s = out + o * d.lg + oy * d.row;                                      \
-                    T *t = yn + (o * g->oh + oy) * g->ow;                                          \
-                    FNN_SIMD                                                                       \
-                    for (int64_t ox = 0; ox < g->ow; ox++) t[ox] = s[ox] + bo;                     \
-                }                                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        free(cols); free(res); free(xp);                                                           \
+    size_t total = 0;                                                                              \
+    for (int i = 0; i < n; i++) total += ((size_t)counts[i] * sizeof(T) + 63) & ~(size_t)63;       \
+    char *p = (char *)fnn_scratch(total ? total : 64);                                             \
+    if (!p) return -1;                                                                             \
+    for (int i = 0; i < n; i++) {                                                                  \
+        bufs[i] = counts[i] ? (T *)p : NULL;                                                       \
+        p += ((size_t)counts[i] * sizeof(T) + 63) & ~(size_t)63;                                   \
     }                                                                                              \
-    return failed ? -1 : 0;                                                                        \
+    return 0;                                                                                      \
 }                                                                                                  \
                                                                                                    \
-/* gx = d/dx and gw += d/dw (either may be NULL) for upstream g (N, O, oh, ow). gw_parts: nt      \
- * zeroed (O, C/groups, kh, kw) scratch accumulators, summed into gw in a fixed order. */          \
-static int fnn_conv_bwd_##SFX(const T *x, const T *w, const T *gy, T *gx, T *gw, T *gw_parts,      \
-                              const fnn_conv_geom *g, GEMM_T gemm, int nt)                         \
+static void fnn_conv_fwd_range_##SFX(void *vq, ptrdiff_t n0, ptrdiff_t n1)                         \
 {                                                                                                  \
-    const fnn_conv_dims d = fnn_conv_dims_of(g);                                                   \
-    const int64_t O = g->O, L = d.L, G = g->groups, wsize = O * d.Kg;                              \
-    const int64_t rows = fnn_tile_rows(g, &d, sizeof(T)), xsize = g->C * g->H * g->W;              \
-    const int64_t psize = g->C * d.Hp * d.Wp;                                                      \
-    int failed = 0;                                                                                \
-    _Pragma("omp parallel num_threads(nt) if(nt > 1) reduction(|:failed)")                         \
-    {                                                                                              \
-        const int tid = FNN_THREAD_NUM();                                                          \
-        T *gwt = gw ? gw_parts + tid * wsize : NULL;                                               \
-        T *cols = malloc((size_t)(d.K * rows * d.row) * sizeof(T));                                \
-        T *gt = d.row != g->ow ? calloc((size_t)(O * d.lg), sizeof(T)) : NULL;                     \
-        T *xp = d.padded && gw ? calloc((size_t)psize, sizeof(T)) : NULL;                          \
-        T *gxp = d.padded && gx ? malloc((size_t)psize * sizeof(T)) : NULL;                        \
-        int ok = cols && (d.row == g->ow || gt) && (!d.padded || !gw || xp) && (!d.padded || !gx || gxp); \
-        if (!ok) failed = 1;                                                                       \
-        _Pragma("omp for schedule(static)")                                                        \
-        for (int64_t n = 0; n < g->N; n++) {                                                       \
-            if (!ok) continue;                                                                     \
-            const T *xn = x + n * xsize, *gn = gy + n * O * L, *gg = gn;                           \
-            T *gxn = gx ? gx + n * xsize : NULL;                                                   \
+    fnn_conv_ctx_##SFX *q = (fnn_conv_ctx_##SFX *)vq;                                              \
+    const fnn_conv_geom *g = q->g;                                                                 \
+    const fnn_conv_dims d = q->d;                                                                  \
+    const int64_t O = g->O, L = d.L, G = g->groups, rows = q->rows;                                \
+    T *buf[3];                                                                                     \
+    const int64_t counts[3] = {d.K * rows * d.row, d.row != g->ow ? O * d.lg : 0,                  \
+                               d.padded ? g->C * d.Hp * d.Wp : 0};                                 \
+    if (fnn_conv_scratch_##SFX(buf, counts, 3)) { q->failed = 1; return; }                         \
+    T *cols = buf[0], *res = buf[1], *xp = buf[2];                                                 \
+    if (xp) memset(xp, 0, (size_t)counts[2] * sizeof(T));   /* the borders stay zero */            \
+    for (int64_t n = n0; n < n1; n++) {                                                            \
+        const T *xn = q->x + n * g->C * g->H * g->W;                                               \
+        T *yn = q->y + n * O * L;                                                                  \
+        T *out = res ? res : yn;                                                                   \
+        if (xp) fnn_pad_##SFX(xn, xp, g, &d);                                                      \
+        for (int64_t oy0 = 0; oy0 < g->oh; oy0 += rows) {                                          \
+            const int64_t oy1 = oy0 + rows < g->oh ? oy0 + rows : g->oh;                           \
+            const int64_t p0 = oy0 * d.row;                                                        \
+            const int64_t tp = (oy1 * d.row < d.lg ? oy1 * d.row : d.lg) - p0;                     \
+            fnn_columns_##SFX(xp ? xp : xn, cols, oy0, oy1, p0, tp, g, &d);                        \
+            for (int64_t k = 0; k < G; k++)                                                        \
+                GEMM(0, 0, d.Og, tp, d.Kg, 1, q->w + k * d.Og * d.Kg, d.Kg, cols + k * d.Kg * tp, tp, 0,\
+                     out + k * d.Og * d.lg + p0, d.lg);                                            \
+        }                                                                                          \
+        if (!res && !q->b) continue;                                                               \
+        for (int64_t o = 0; o < O; o++) {                                                          \
+            const T bo = q->b ? q->b[o] : (T)0;                                                    \
+            for (int64_t oy = 0; oy < g->oh; oy++) {                                               \
+                const T *s = out + o * d.lg + oy * d.row;                                          \
+                T *t = yn + (o * g->oh + oy) * g->ow;                                              \
+                FNN_SIMD                                                                           \
+                for (int64_t ox = 0; ox < g->ow; ox++) t[ox] = s[ox] + bo;                         \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+}                                                                                                  \
+                                                                                                   \
+/* y (N, O, oh, ow) = conv(x, w) + b on nt pool threads, one range of samples each;                \
+ * returns 0, or -1 when out of memory */                                                          \
+static int fnn_conv_fwd_##SFX(const T *x, const T *w, const T *b, T *y, const fnn_conv_geom *g, int nt)\
+{                                                                                                  \
+    fnn_conv_ctx_##SFX q = {x, w, b, NULL, y, NULL, NULL, g, fnn_conv_dims_of(g), 0, 0, 0};        \
+    q.rows = fnn_tile_rows(g, &q.d, sizeof(T));                                                    \
+    fnn_pool->blas_serial_begin();                                                                 \
+    fnn_parallel_for(g->N, nt, fnn_conv_fwd_range_##SFX, &q);                                      \
+    fnn_pool->blas_serial_end();                                                                   \
+    return q.failed ? -1 : 0;                                                                      \
+}                                                                                                  \
+                                                                                                   \
+static void fnn_conv_bwd_range_##SFX(void *vq, ptrdiff_t q0, ptrdiff_t q1)                         \
+{                                                                                                  \
+    fnn_conv_ctx_##SFX *q = (fnn_conv_ctx_##SFX *)vq;                                              \
+    const fnn_conv_geom *g = q->g;                                                                 \
+    const fnn_conv_dims d = q->d;                                                                  \
+    const int64_t O = g->O, L = d.L, G = g->groups, wsize = O * d.Kg, rows = q->rows;              \
+    const int64_t xsize = g->C * g->H * g->W, psize = g->C * d.Hp * d.Wp;                          \
+    const int need_w = q->gparts != NULL, need_x = q->gx != NULL;                                  \
+    T *buf[4];                                                                                     \
+    const int64_t counts[4] = {d.K * rows * d.row, d.row != g->ow ? O * d.lg : 0,                  \
+                               d.padded && need_w ? psize : 0, d.padded && need_x ? psize : 0};    \
+    if (fnn_conv_scratch_##SFX(buf, counts, 4)) { q->failed = 1; return; }                         \
+    T *cols = buf[0], *gt = buf[1], *xp = buf[2], *gxp = buf[3];                                   \
+    if (gt) memset(gt, 0, (size_t)counts[1] * sizeof(T));   /* unused grid columns stay zero */    \
+    if (xp) memset(xp, 0, (size_t)counts[2] * sizeof(T));                                          \
+    for (int64_t grp = q0; grp < q1; grp++) {                                                      \
+        T *gwt = need_w ? q->gparts + grp * wsize : NULL;                                          \
+        if (gwt) memset(gwt, 0, (size_t)wsize * sizeof(T));                                        \
+        const int64_t s1 = (grp + 1) * q->group < g->N ? (grp + 1) * q->group : g->N;              \
+        for (int64_t n = grp * q->group; n < s1; n++) {                                            \
+            const T *xn = q->x + n * xsize, *gn = q->gy + n * O * L, *gg = gn;                     \
+            T *gxn = need_x ? q->gx + n * xsize : NULL;                                            \
             T *dst = gxp ? gxp : gxn;                                                              \
-            if (gt) { /* onto the grid; its unused columns stay zero from calloc */                \
+            if (gt) {  /* onto the grid */                                                         \
                 for (int64_t o = 0; o < O; o++)                                                    \
                     for (int64_t oy = 0; oy < g->oh; oy++)                                         \
                         memcpy(gt + o * d.lg + oy * d.row, gn + (o * g->oh + oy) * g->ow,          \
@@ -261,37 +273,63 @@ static int fnn_conv_bwd_##SFX(const T *x, const T *w, const T *gy, T *gx, T *gw,
                 const int64_t oy1 = oy0 + rows < g->oh ? oy0 + rows : g->oh;                       \
                 const int64_t p0 = oy0 * d.row;                                                    \
                 const int64_t tp = (oy1 * d.row < d.lg ? oy1 * d.row : d.lg) - p0;                 \
-                if (gw) {                                                                          \
+                if (gwt) {                                                                         \
                     fnn_columns_##SFX(xp ? xp : xn, cols, oy0, oy1, p0, tp, g, &d);                \
-                    for (int64_t q = 0; q < G; q++)                                                \
-                        gemm(FNN_ROW_MAJOR, FNN_NO_TRANS, FNN_TRANS, d.Og, d.Kg, tp, 1,            \
-                             gg + q * d.Og * d.lg + p0, d.lg, cols + q * d.Kg * tp, tp, 1,         \
-                             gwt + q * d.Og * d.Kg, d.Kg);                                         \
+                    for (int64_t k = 0; k < G; k++)                                                \
+                        GEMM(0, 1, d.Og, d.Kg, tp, 1, gg + k * d.Og * d.lg + p0, d.lg, cols + k * d.Kg * tp,\
+                             tp, 1, gwt + k * d.Og * d.Kg, d.Kg);                                  \
                 }                                                                                  \
-                if (gx) {                                                                          \
-                    for (int64_t q = 0; q < G; q++)                                                \
-                        gemm(FNN_ROW_MAJOR, FNN_TRANS, FNN_NO_TRANS, d.Kg, tp, d.Og, 1,            \
-                             w + q * d.Og * d.Kg, d.Kg, gg + q * d.Og * d.lg + p0, d.lg, 0,        \
-                             cols + q * d.Kg * tp, tp);                                            \
+                if (need_x) {                                                                      \
+                    for (int64_t k = 0; k < G; k++)                                                \
+                        GEMM(1, 0, d.Kg, tp, d.Og, 1, q->w + k * d.Og * d.Kg, d.Kg, gg + k * d.Og * d.lg + p0,\
+                             d.lg, 0, cols + k * d.Kg * tp, tp);                                   \
                     fnn_uncolumns_##SFX(cols, dst, oy0, oy1, p0, tp, g, &d);                       \
                 }                                                                                  \
             }                                                                                      \
             if (gxp)                                                                               \
                 for (int64_t c = 0; c < g->C; c++)                                                 \
                     for (int64_t y = 0; y < g->H; y++)                                             \
-                        memcpy(gxn + (c * g->H + y) * g->W,                                        \
-                               gxp + (c * d.Hp + y + g->ph) * d.Wp + g->pw, (size_t)g->W * sizeof(T)); \
+                        memcpy(gxn + (c * g->H + y) * g->W, gxp + (c * d.Hp + y + g->ph) * d.Wp + g->pw,\
+                               (size_t)g->W * sizeof(T));                                          \
         }                                                                                          \
-        free(cols); free(gt); free(xp); free(gxp);                                                 \
     }                                                                                              \
-    if (gw && !failed) {                                                                           \
-        for (int t = 0; t < nt; t++)                                                               \
-            for (int64_t k = 0; k < wsize; k++) gw[k] += gw_parts[t * wsize + k];                  \
+}                                                                                                  \
+                                                                                                   \
+/* gx = d/dx and gw += d/dw (either may be NULL) for upstream g (N, O, oh, ow), on nt pool         \
+ * threads. The weight gradient is summed per group of samples (a fixed number of groups           \
+ * whatever nt), then the groups' sums are added in group order: the same bits for any             \
+ * thread count. Returns 0, or -1 when out of memory. */                                           \
+static int fnn_conv_bwd_##SFX(const T *x, const T *w, const T *gy, T *gx, T *gw, const fnn_conv_geom *g,\
+                              int nt)                                                              \
+{                                                                                                  \
+    fnn_conv_ctx_##SFX q = {x, w, NULL, gy, NULL, gx, NULL, g, fnn_conv_dims_of(g), 0, 0, 0};      \
+    q.rows = fnn_tile_rows(g, &q.d, sizeof(T));                                                    \
+    const int64_t ngroups = g->N < FNN_CONV_GROUPS ? g->N : FNN_CONV_GROUPS;                       \
+    if (ngroups <= 0) return 0;                                                                    \
+    q.group = (g->N + ngroups - 1) / ngroups;                                                      \
+    const int64_t nq = (g->N + q.group - 1) / q.group, wsize = g->O * q.d.Kg;                      \
+    if (gw) {                                                                                      \
+        q.gparts = (T *)malloc((size_t)(nq * wsize) * sizeof(T));                                  \
+        if (!q.gparts) return -1;                                                                  \
     }                                                                                              \
-    return failed ? -1 : 0;                                                                        \
+    fnn_pool->blas_serial_begin();                                                                 \
+    fnn_parallel_for(nq, nt, fnn_conv_bwd_range_##SFX, &q);                                        \
+    fnn_pool->blas_serial_end();                                                                   \
+    if (gw && !q.failed)                                                                           \
+        for (int64_t grp = 0; grp < nq; grp++) {                                                   \
+            const T *part = q.gparts + grp * wsize;                                                \
+            FNN_SIMD                                                                               \
+            for (int64_t k = 0; k < wsize; k++) gw[k] += part[k];                                  \
+        }                                                                                          \
+    free(q.gparts);                                                                                \
+    return q.failed ? -1 : 0;                                                                      \
 }
 
-FNN_CONV_DEFINE(float, f32, fnn_sgemm_t)
-FNN_CONV_DEFINE(double, f64, fnn_dgemm_t)
+#define GEMM fnn_pool->sgemm
+FNN_CONV_DEFINE(float, f32)
+#undef GEMM
+#define GEMM fnn_pool->dgemm
+FNN_CONV_DEFINE(double, f64)
+#undef GEMM
 
 #endif

@@ -8,6 +8,12 @@
 #ifndef FNN_BLOCK
 #define FNN_BLOCK 64
 #endif
+/* what a range of blocks needs: the arrays and the op's parameters */
+typedef struct {
+    const T *x, *g;
+    T *y;
+    T a, b, c;
+} FNN_CAT(fnn_ew_ctx, SFX);
 #define FNN_DEF_UNARY(name, expr)                                                 \
     static inline void FNN_CAT(name##_blk, SFX)(const T *x, T *y,                 \
                                                 const T a, const T b, const T c) { \
@@ -17,12 +23,18 @@
             y[i] = (expr);                                                        \
         }                                                                         \
     }                                                                             \
+    static void FNN_CAT(name##_range, SFX)(void *vq, ptrdiff_t k0, ptrdiff_t k1) { \
+        const FNN_CAT(fnn_ew_ctx, SFX) *q = (const FNN_CAT(fnn_ew_ctx, SFX) *)vq;  \
+        for (ptrdiff_t k = k0; k < k1; k++)                                       \
+            FNN_CAT(name##_blk, SFX)(q->x + k * FNN_BLOCK, q->y + k * FNN_BLOCK,  \
+                                     q->a, q->b, q->c);                           \
+    }                                                                             \
     static void FNN_CAT(name, SFX)(const T *x, T *y, ptrdiff_t n,                 \
                                    const double *p, int nt) {                     \
         const T a = (T)p[0], b = (T)p[1], c = (T)p[2];                            \
         const ptrdiff_t nb = n / FNN_BLOCK, r = n - nb * FNN_BLOCK;               \
-        FNN_PARFOR for (ptrdiff_t k = 0; k < nb; k++)                             \
-            FNN_CAT(name##_blk, SFX)(x + k * FNN_BLOCK, y + k * FNN_BLOCK, a, b, c); \
+        FNN_CAT(fnn_ew_ctx, SFX) q = {x, NULL, y, a, b, c};                       \
+        fnn_parallel_for(nb, nt, FNN_CAT(name##_range, SFX), &q);                 \
         if (r) {                                                                  \
             T xt[FNN_BLOCK] = {0}, yt[FNN_BLOCK];                                 \
             memcpy(xt, x + nb * FNN_BLOCK, (size_t)r * sizeof(T));                \
@@ -40,13 +52,18 @@
             out[i] = (expr);                                                      \
         }                                                                         \
     }                                                                             \
+    static void FNN_CAT(name##_range, SFX)(void *vq, ptrdiff_t k0, ptrdiff_t k1) { \
+        const FNN_CAT(fnn_ew_ctx, SFX) *q = (const FNN_CAT(fnn_ew_ctx, SFX) *)vq;  \
+        for (ptrdiff_t k = k0; k < k1; k++)                                       \
+            FNN_CAT(name##_blk, SFX)(q->x + k * FNN_BLOCK, q->g + k * FNN_BLOCK,  \
+                                     q->y + k * FNN_BLOCK, q->a, q->b, q->c);     \
+    }                                                                             \
     static void FNN_CAT(name, SFX)(const T *first, const T *grad,                 \
                                    T *out, ptrdiff_t n, const double *p, int nt) { \
         const T a = (T)p[0], b = (T)p[1], c = (T)p[2];                            \
         const ptrdiff_t nb = n / FNN_BLOCK, r = n - nb * FNN_BLOCK;               \
-        FNN_PARFOR for (ptrdiff_t k = 0; k < nb; k++)                             \
-            FNN_CAT(name##_blk, SFX)(first + k * FNN_BLOCK, grad + k * FNN_BLOCK, \
-                                     out + k * FNN_BLOCK, a, b, c);               \
+        FNN_CAT(fnn_ew_ctx, SFX) q = {first, grad, out, a, b, c};                 \
+        fnn_parallel_for(nb, nt, FNN_CAT(name##_range, SFX), &q);                 \
         if (r) {                                                                  \
             T ut[FNN_BLOCK] = {0}, gt[FNN_BLOCK] = {0}, ot[FNN_BLOCK];            \
             memcpy(ut, first + nb * FNN_BLOCK, (size_t)r * sizeof(T));            \

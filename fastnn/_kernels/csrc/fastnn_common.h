@@ -2,9 +2,9 @@
  *
  * Loops are written once per dtype by including a *_impl.h template twice, with
  * T/SFX and the math functions bound to float or double (sklearn's _loss.pyx.tp
- * idea, done with the preprocessor). Each parallel region carries if(nt > 1): a
- * serial call (small input, or a forked child) never touches the OpenMP runtime,
- * whose thread pool does not survive fork().
+ * idea, done with the preprocessor). Parallel loops go through fnn_parallel_for
+ * (parallel.h: fastnn's own pool); OpenMP is used for its SIMD pragmas only
+ * (-fopenmp-simd), so no OpenMP runtime is linked or started.
  */
 #ifndef FASTNN_COMMON_H
 #define FASTNN_COMMON_H
@@ -52,21 +52,13 @@ double erf(double);
 /* _Pragma takes one string literal: stringify the whole pragma, not pieces of it */
 #define FNN_PRAGMA_(x) _Pragma(#x)
 
-#ifdef _OPENMP
-#include <omp.h>
-#define FNN_PARFOR_SIMD _Pragma("omp parallel for simd if(parallel: nt > 1) num_threads(nt) schedule(simd:static)")
-#define FNN_PARFOR _Pragma("omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static)")
 #define FNN_SIMD _Pragma("omp simd")
 #define FNN_SIMD_MAX(v) FNN_PRAGMA_(omp simd reduction(max:v))
 #define FNN_SIMD_SUM(v) FNN_PRAGMA_(omp simd reduction(+:v))
-#else
-#define FNN_PARFOR_SIMD _Pragma("omp simd")
-#define FNN_PARFOR
-#define FNN_SIMD _Pragma("omp simd")
-#define FNN_SIMD_MAX(v) FNN_PRAGMA_(omp simd reduction(max:v))
-#define FNN_SIMD_SUM(v) FNN_PRAGMA_(omp simd reduction(+:v))
-#endif
 
+#include "parallel.h"
+
+/* 1 when built with the OpenMP runtime (-fopenmp); fastnn's loops never use it */
 static int fnn_has_openmp(void) {
 #ifdef _OPENMP
     return 1;

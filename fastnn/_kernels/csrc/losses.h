@@ -19,17 +19,13 @@
 #define FASTNN_LOSSES_H
 #include "fastnn_common.h"
 
-#ifdef _OPENMP
-#define FNN_LOSS_PARFOR_RED(r) _Pragma(FNN_STR(omp parallel for if(parallel: nt > 1) num_threads(nt) schedule(static) r))
-#else
-#define FNN_LOSS_PARFOR_RED(r)
-#endif
 /* The sum loops add float blocks of this many elements into a double: accurate
  * totals, and no double accumulator inside a float SIMD loop (GCC 12 miscompiles
  * `omp simd reduction` of a double fed by float vector-math calls). */
 #define FNN_LOSS_BLOCK 4096
-#define FNN_STR_(x) #x
-#define FNN_STR(x) FNN_STR_(x)
+/* A sum runs as parallel jobs of up to FNN_LOSS_GROUP blocks, each block's partial
+ * total kept (on the stack) and added in block order after its job. */
+#define FNN_LOSS_GROUP 256
 
 /* A compiler barrier on one scalar: its value is taken as is, never re-derived by
  * reassociating the arithmetic around it (-ffast-math allows that otherwise). */

@@ -1,6 +1,6 @@
 /* softmax / log_softmax over the last axis of a C-contiguous (rows, d) array.
  *
- * One parallel loop over rows; each row is read three times while it sits in L1:
+ * One parallel loop over rows (fnn_parallel_for); each row is read three times while it sits in L1:
  * max (so exp never overflows: logits of +-1e4 stay finite), exp + sum, scale.
  * A NaN anywhere in a row makes the whole row NaN (exp(NaN - m) poisons the sum),
  * as in torch. Backward:
@@ -15,11 +15,19 @@
  * in a block padded with -inf (exp gives 0): a scalar tail cost ~15% at d = 1000. */
 #define FNN_SM_TAIL 16
 #define FNN_DEF_SOFTMAX(T, SFX, EXP, LOG)                                           \
-static void FNN_CAT(fnn_softmax, SFX)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t d, \
-                                      int log_out, int nt) {                        \
-    FNN_PARFOR for (ptrdiff_t r = 0; r < rows; r++) {                               \
-        const T *xr = x + r * d;                                                    \
-        T *yr = y + r * d;                                                          \
+typedef struct {                                                                    \
+    const T *x, *g;                                                                 \
+    T *y;                                                                           \
+    ptrdiff_t d;                                                                    \
+    int log_out;                                                                    \
+} FNN_CAT(fnn_sm_ctx, SFX);                                                         \
+static void FNN_CAT(fnn_softmax_range, SFX)(void *vq, ptrdiff_t r0, ptrdiff_t r1) { \
+    const FNN_CAT(fnn_sm_ctx, SFX) *q = (const FNN_CAT(fnn_sm_ctx, SFX) *)vq;       \
+    const ptrdiff_t d = q->d;                                                       \
+    const int log_out = q->log_out;                                                 \
+    for (ptrdiff_t r = r0; r < r1; r++) {                                           \
+        const T *xr = q->x + r * d;                                                 \
+        T *yr = q->y + r * d;                                                       \
         T m = -(T)INFINITY;                                                         \
         const ptrdiff_t dm = d - d % FNN_SM_TAIL;                                    \
         FNN_SIMD_MAX(m) for (ptrdiff_t i = 0; i < d; i++) m = xr[i] > m ? xr[i] : m; \
@@ -67,12 +75,18 @@ static void FNN_CAT(fnn_softmax, SFX)(const T *x, T *y, ptrdiff_t rows, ptrdiff_
         }                                                                           \
     }                                                                               \
 }                                                                                   \
-static void FNN_CAT(fnn_softmax_bwd, SFX)(const T *y, const T *g, T *out,           \
-                                          ptrdiff_t rows, ptrdiff_t d,              \
-                                          int log_out, int nt) {                    \
-    FNN_PARFOR for (ptrdiff_t r = 0; r < rows; r++) {                               \
-        const T *yr = y + r * d, *gr = g + r * d;                                   \
-        T *orow = out + r * d;                                                      \
+static void FNN_CAT(fnn_softmax, SFX)(const T *x, T *y, ptrdiff_t rows, ptrdiff_t d,\
+                                      int log_out, int nt) {                        \
+    FNN_CAT(fnn_sm_ctx, SFX) q = {x, NULL, y, d, log_out};                          \
+    fnn_parallel_for(rows, nt, FNN_CAT(fnn_softmax_range, SFX), &q);                \
+}                                                                                   \
+static void FNN_CAT(fnn_softmax_bwd_range, SFX)(void *vq, ptrdiff_t r0, ptrdiff_t r1) {\
+    const FNN_CAT(fnn_sm_ctx, SFX) *q = (const FNN_CAT(fnn_sm_ctx, SFX) *)vq;       \
+    const ptrdiff_t d = q->d;                                                       \
+    const int log_out = q->log_out;                                                 \
+    for (ptrdiff_t r = r0; r < r1; r++) {                                           \
+        const T *yr = q->x + r * d, *gr = q->g + r * d;                             \
+        T *orow = q->y + r * d;                                                     \
         T s = 0;                                                                    \
         if (log_out) {                                                              \
             FNN_SIMD_SUM(s) for (ptrdiff_t i = 0; i < d; i++) s += gr[i];           \
@@ -82,6 +96,12 @@ static void FNN_CAT(fnn_softmax_bwd, SFX)(const T *y, const T *g, T *out,       
             FNN_SIMD for (ptrdiff_t i = 0; i < d; i++) orow[i] = yr[i] * (gr[i] - s); \
         }                                                                           \
     }                                                                               \
+}                                                                                   \
+static void FNN_CAT(fnn_softmax_bwd, SFX)(const T *y, const T *g, T *out,           \
+                                          ptrdiff_t rows, ptrdiff_t d,              \
+                                          int log_out, int nt) {                    \
+    FNN_CAT(fnn_sm_ctx, SFX) q = {y, g, out, d, log_out};                           \
+    fnn_parallel_for(rows, nt, FNN_CAT(fnn_softmax_bwd_range, SFX), &q);            \
 }
 
 FNN_DEF_SOFTMAX(float, f32, expf, logf)

@@ -1,0 +1,86 @@
+"""Speed the way users run it (fastnn._bench): the MLP epoch with each engine alone in
+its own process, with torch imported first and with fastnn imported first (both
+engines in one process), and beside a second process that keeps one core busy;
+batch-32 predict over 100k rows alone and beside the busy core.
+
+Every number comes from fresh child processes run in this benchmark's
+``setup_cache``, engines interleaved so that they share the machine's load; the
+``track_*`` methods report seconds per engine and the ratios the targets are
+stated in (fastnn / anchor: below 1 is faster). Anchors: torch, torch with fused
+Adam, JAX + optax (a jit'd step); missing ones are skipped.
+"""
+from fastnn import _bench
+
+from ._common import THREADS
+
+_EPOCH_ENGINES = ("fastnn", "torch", "torch_fused", "jax")
+
+
+def _skip_missing(engine):
+    if not _bench.available(engine):
+        raise NotImplementedError(f"{engine} is not installed")
+
+
+class MLPEpochScenarios:
+    params = (list(_bench.SCENARIOS), list(_EPOCH_ENGINES))
+    param_names = ("scenario", "engine")
+    timeout = 3600
+    repeat = 1
+    number = 1
+    unit = "seconds"
+
+    def setup_cache(self):
+        # rounds of every scenario, so a change in load reaches them all alike
+        return _bench._rounds("mlp_epoch", list(_bench.SCENARIOS), THREADS, 2)
+
+    def setup(self, cache, scenario, engine):
+        _skip_missing(engine)
+        if engine not in cache[scenario]:
+            raise NotImplementedError(f"{engine} does not run in scenario {scenario}")
+
+    def track_seconds(self, cache, scenario, engine):
+        return cache[scenario][engine]
+
+    def track_fastnn_over_engine(self, cache, scenario, engine):
+        """fastnn's epoch / this engine's, same scenario (the targets: <= 0.6 for torch,
+        <= 1.0 for JAX)."""
+        return cache[scenario]["fastnn"] / cache[scenario][engine]
+
+    track_fastnn_over_engine.unit = "ratio"
+
+    def track_fastnn_over_fastnn_alone(self, cache, scenario, engine):
+        """fastnn's epoch in this scenario / fastnn alone (target for torch imported
+        first: <= 1.2); the same under every engine parameter."""
+        return cache[scenario]["fastnn"] / cache["alone"]["fastnn"]
+
+    track_fastnn_over_fastnn_alone.unit = "ratio"
+
+
+class Predict32Scenarios:
+    params = (["alone", "busy_core"], ["fastnn", "torch"])
+    param_names = ("scenario", "engine")
+    timeout = 1800
+    repeat = 1
+    number = 1
+    unit = "seconds"
+
+    def setup_cache(self):
+        return _bench._rounds("predict32", ["alone", "busy_core"], THREADS, 2)
+
+    def setup(self, cache, scenario, engine):
+        _skip_missing(engine)
+
+    def track_seconds(self, cache, scenario, engine):
+        return cache[scenario][engine]
+
+    def track_fastnn_over_engine(self, cache, scenario, engine):
+        """fastnn's predict / this engine's under the same load (target: <= 1.0)."""
+        return cache[scenario]["fastnn"] / cache[scenario][engine]
+
+    track_fastnn_over_engine.unit = "ratio"
+
+    def track_slowdown_when_busy(self, cache, scenario, engine):
+        """This engine's busy-core time / its own alone time."""
+        return cache[scenario][engine] / cache["alone"][engine]
+
+    track_slowdown_when_busy.unit = "ratio"

@@ -1,0 +1,259 @@
+"""Speed the way users run it: each engine in its own process, torch imported first,
+fastnn imported first, and beside a second process that keeps one core busy.
+
+Each measurement runs in a fresh child interpreter (``python -m fastnn._bench``)
+that imports the engines in the order asked, warms each workload up, then times
+the engines' runs interleaved, so they share whatever load the machine has. The
+asv benchmarks (asv_bench/benchmarks/scenarios.py) and ``python -m fastnn bench``
+both read these numbers.
+
+Workloads (fastnn.workloads): ``mlp_epoch`` (60k x 784 MLP epoch: fastnn, torch,
+torch with fused Adam, JAX + optax jit'd step) and ``predict32`` (batch-32 predict
+over 100k rows: fastnn's Keras-style model, the same torch loop).
+
+>>> sorted(SCENARIOS)
+['alone', 'busy_core', 'fastnn_first', 'torch_first']
+"""
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "run_workloads", "busy_core", "available"]
+
+#: engines each workload can run, with the module each one imports
+ENGINES = {
+    "mlp_epoch": {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "jax"},
+    "predict32": {"fastnn": "fastnn", "torch": "torch"},
+}
+#: scenario -> (the engines share one process?, import torch before fastnn?, busy core?)
+SCENARIOS = {
+    "alone": (False, None, False),
+    "torch_first": (True, True, False),
+    "fastnn_first": (True, False, False),
+    "busy_core": (False, None, True),
+}
+
+
+def available(engine):
+    """True when the engine's package is installed."""
+    import importlib.util
+    mod = {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "optax"}[engine]
+    return importlib.util.find_spec(mod) is not None and (
+        engine != "jax" or importlib.util.find_spec("jax") is not None)
+
+
+# --------------------------------------------------------------------------- in the child
+
+def _prepare(workload, engine, x, y, threads):
+    """A zero-argument callable running one timed unit of ``workload`` on ``engine``
+    (compiled and warmed up)."""
+    from . import workloads as W
+    if engine == "fastnn":
+        import fastnn as fn
+        fn.set_num_threads(threads)
+    elif engine.startswith("torch"):
+        import torch
+        torch.set_num_threads(threads)
+    if workload == "mlp_epoch":
+        if engine == "fastnn":
+            import fastnn as fn
+            m = W.mlp_fastnn()
+            opt = fn.optim.Adam(m.parameters(), lr=1e-3)
+            W.train_epoch_fastnn(m, opt, x[:2048], y[:2048])
+            return lambda: W.train_epoch_fastnn(m, opt, x, y)
+        if engine.startswith("torch"):
+            import torch
+            m = W.mlp_torch()
+            opt = torch.optim.Adam(m.parameters(), lr=1e-3, fused=engine == "torch_fused")
+            W.train_epoch_torch(m, opt, x[:2048], y[:2048])
+            return lambda: W.train_epoch_torch(m, opt, x, y)
+        if engine == "jax":
+            state = [W.mlp_jax()]
+            tail = len(x) % 128 or 128      # compile both batch shapes before timing
+            state[0], _ = W.train_epoch_jax(state[0], x[:256 + tail], y[:256 + tail])
+
+            def run():
+                state[0], _ = W.train_epoch_jax(state[0], x, y)
+            return run
+    if workload == "predict32":
+        if engine == "fastnn":
+            m = W.predict_model_fastnn()
+            W.predict_fastnn(m, x[:1024])
+            return lambda: W.predict_fastnn(m, x)
+        if engine == "torch":
+            m = W.mlp_torch()
+            W.predict_torch(m, x[:1024])
+            return lambda: W.predict_torch(m, x)
+    raise ValueError(f"no engine {engine!r} for workload {workload!r}")
+
+
+def _child(spec):
+    """Import ``spec['imports']`` in order, then time each engine ``repeat`` times,
+    interleaved; print {engine: [seconds, ...]} as JSON."""
+    import importlib
+    for mod in spec["imports"]:
+        importlib.import_module(mod)
+    from . import workloads as W
+    n = spec["rows"]
+    x, y = W.make_teacher_data(n)
+    runs = {e: _prepare(spec["workload"], e, x, y, spec["threads"]) for e in spec["engines"]}
+    times = {e: [] for e in runs}
+    for _ in range(spec["repeat"]):
+        for e, run in runs.items():
+            t = time.perf_counter()
+            run()
+            times[e].append(time.perf_counter() - t)
+    print(json.dumps(times))
+
+
+# --------------------------------------------------------------------------- in the parent
+
+@contextlib.contextmanager
+def busy_core():
+    """A second process spinning on one core for the duration of the block."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        yield hog
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def _run_child(workload, engines, imports, threads, repeat, rows, timeout):
+    spec = {"workload": workload, "engines": list(engines), "imports": list(imports),
+            "threads": threads, "repeat": repeat, "rows": rows}
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([sys.executable, "-m", "fastnn._bench", json.dumps(spec)], env=env,
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed ({workload}, {engines}):\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_scenario(workload, scenario, engines=None, threads=2, repeat=3, rows=None, timeout=1200):
+    """Median seconds per engine for ``workload`` in ``scenario``.
+
+    ``alone`` and ``busy_core``: each engine in its own process (``busy_core`` with a
+    spinning process beside it; those processes alternate, twice each); the
+    ``*_first`` scenarios: fastnn and torch in one process, imported in that order.
+    Engines whose package is missing are left out.
+
+    Returns:
+        dict engine -> median seconds of one run.
+    """
+    return _medians(_scenario_times(workload, scenario, engines, threads, repeat, rows, timeout))
+
+
+def _scenario_times(workload, scenario, engines=None, threads=2, repeat=3, rows=None, timeout=1200):
+    """run_scenario's samples: dict engine -> [seconds, ...]."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"run_scenario: expected a scenario in {sorted(SCENARIOS)}, got {scenario!r}.")
+    if workload not in ENGINES:
+        raise ValueError(f"run_scenario: expected a workload in {sorted(ENGINES)}, got {workload!r}.")
+    shared, torch_first, busy = SCENARIOS[scenario]
+    engines = [e for e in (engines or ENGINES[workload]) if available(e)]
+    rows = rows or (60_000 if workload == "mlp_epoch" else 100_000)
+    times = {e: [] for e in engines}
+    ctx = busy_core() if busy else contextlib.nullcontext()
+    with ctx:
+        if shared:
+            if not available("torch"):
+                return {}
+            pair = [e for e in engines if e in ("fastnn", "torch")]
+            mods = ["torch", "fastnn"] if torch_first else ["fastnn", "torch"]
+            got = _run_child(workload, pair, mods, threads, repeat, rows, timeout)
+            for e, ts in got.items():
+                times[e] += ts
+        else:
+            rounds = 2 if busy else 1
+            for _ in range(rounds):
+                for e in engines:
+                    got = _run_child(workload, [e], [ENGINES[workload][e]], threads,
+                                     max(1, repeat // rounds), rows, timeout)
+                    times[e] += got[e]
+    return times
+
+
+def _medians(times):
+    return {e: statistics.median(ts) for e, ts in times.items() if ts}
+
+
+def _fmt(v):
+    return f"{v:8.3f}" if v is not None else f"{'-':>8}"
+
+
+def _ratio(a, b):
+    return f"{a / b:8.2f}x" if a is not None and b else f"{'-':>9}"
+
+
+def _rounds(workload, scenarios, threads, repeat):
+    """{scenario: {engine: median seconds}} over ``repeat`` rounds of every scenario."""
+    times = {s: {} for s in scenarios}
+    for _ in range(repeat):
+        for scenario in scenarios:
+            engines = None if scenario in ("alone", "busy_core") else ("fastnn", "torch")
+            got = _scenario_times(workload, scenario, engines=engines, threads=threads, repeat=1)
+            for e, ts in got.items():
+                times[scenario].setdefault(e, []).extend(ts)
+    return {s: _medians(t) for s, t in times.items()}
+
+
+def run_workloads(threads=2, repeat=3, out=None):
+    """Run every scenario of both workloads and print their tables (seconds, median of
+    ``repeat``; ratios fastnn / anchor, same scenario: below 1 is faster).
+
+    The scenarios run in ``repeat`` rounds (each round: every scenario once, one run
+    per engine), so that a change in the machine's load reaches all of them alike:
+    comparing fastnn across scenarios (torch first / alone) is then fair too.
+
+    Returns:
+        {workload: {scenario: {engine: seconds}}}.
+    """
+    out = out or sys.stdout
+    results = {}
+    cols = [e for e in ENGINES["mlp_epoch"] if available(e)]
+    print(f"\nMLP epoch (60,000 x 784 -> 256 -> 128 -> 10, Adam, batch 128), {threads} threads, "
+          f"seconds (median of {repeat}); each engine alone in its own process, both in one "
+          f"process (torch or fastnn imported first), beside a process spinning on one core",
+          file=out)
+    anchors = [c for c in cols if c != "fastnn"]
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + "".join(f" {'fastnn/' + c:>19}" for c in anchors), file=out, flush=True)
+    res = results["mlp_epoch"] = _rounds("mlp_epoch", list(SCENARIOS), threads, repeat)
+    for scenario in SCENARIOS:
+        r = res[scenario]
+        f = r.get("fastnn")
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + "".join(f" {_ratio(f, r.get(c)):>19}" for c in anchors), file=out, flush=True)
+    alone, first = res["alone"].get("fastnn"), res["torch_first"].get("fastnn")
+    if alone and first:
+        print(f"fastnn with torch imported first / fastnn alone: {first / alone:.2f}x "
+              f"(target <= 1.2)", file=out)
+    for e in ("fastnn", "torch"):
+        if res["alone"].get(e) and res["busy_core"].get(e):
+            print(f"{e} busy core / alone: {res['busy_core'][e] / res['alone'][e]:.2f}x", file=out)
+    cols = [e for e in ENGINES["predict32"] if available(e)]
+    print(f"\nBatch-32 predict over 100,000 rows (784 -> 256 -> 128 -> 10), {threads} threads, "
+          f"seconds (median of {repeat})", file=out)
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
+    res = results["predict32"] = _rounds("predict32", ["alone", "busy_core"], threads, repeat)
+    for scenario in ("alone", "busy_core"):
+        r = res[scenario]
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
+              file=out, flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    _child(json.loads(sys.argv[1]))
