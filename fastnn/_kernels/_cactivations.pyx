@@ -15,6 +15,11 @@ from fastnn._kernels._ccheck cimport float_type, is_kernel_array, same
 
 cnp.import_array()
 
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
+
 cdef extern from "activations.h" nogil:
     ctypedef struct fnn_act_args:
         ptrdiff_t N, C, S, G, K

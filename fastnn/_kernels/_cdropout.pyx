@@ -14,6 +14,11 @@ from fastnn._kernels._ccheck cimport float_type, is_kernel_array, same
 
 cnp.import_array()
 
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
+
 cdef extern from "dropout.h" nogil:
     void fnn_dropout_mask(uint8_t *, ptrdiff_t, uint32_t, uint32_t, uint32_t, int)
     void fnn_dropout_fwd_f32(const float *, float *, uint8_t *, ptrdiff_t, uint32_t, uint32_t,

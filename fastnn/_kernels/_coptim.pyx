@@ -19,6 +19,11 @@ from fastnn._kernels.optim import SGD, ADAGRAD, RMSPROP, ADAM, ADAMAX, ADADELTA
 
 cnp.import_array()
 
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
+
 cdef extern from "optim.h" nogil:
     ctypedef struct fnn_opt_args:
         void *p

@@ -15,6 +15,11 @@ from fastnn._kernels._ccheck cimport float_type, same
 
 cnp.import_array()
 
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()   # the parallel loops run on fastnn's pool (the _cpool extension)
+
 cdef extern from "pooling.h" nogil:
     ctypedef struct fnn_pool_geom:
         ptrdiff_t P, H, W, OH, OW
