@@ -13,6 +13,7 @@ Build flags can be overridden:
                   value: one build with -march=<value>; "": one build without -march
   FASTNN_CFLAGS   extra compiler flags, appended
   FASTNN_NO_OPENMP=1  build without OpenMP (serial kernels, still vectorised)
+  FASTNN_BOUNDSCHECK=1  Cython bounds and wraparound checks on (the CI's checked build)
 
 Without a working C compiler the package installs without its C kernels (one
 warning) and runs on its Numba/NumPy engine. What was built, for which CPU features,
@@ -126,9 +127,10 @@ def _kernel_extensions():
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=list(cflags), extra_link_args=list(lflags),
         ))
-    return cythonize(exts, language_level=3, compiler_directives={
-        "boundscheck": False, "wraparound": False, "cdivision": True,
-        "initializedcheck": False})
+    checked = os.environ.get("FASTNN_BOUNDSCHECK", "") in ("1", "true", "yes")
+    return cythonize(exts, language_level=3, force=checked, compiler_directives={
+        "boundscheck": checked, "wraparound": checked, "cdivision": True,
+        "initializedcheck": checked})
 
 
 def extensions():

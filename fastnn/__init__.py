@@ -10,12 +10,17 @@ array([[ 2., -4.]], dtype=float32)
 """
 import importlib
 
-from . import autograd                                       # noqa: F401
-from ._kernels import get_num_threads, set_num_threads       # noqa: F401
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .random import Generator, manual_seed, initial_seed    # noqa: F401
-from .tensor import Tensor, tensor, as_tensor                # noqa: F401
-from ._device import cuda, device                            # noqa: F401
+from ._interrupts import sigint_deferred as _sigint_deferred
+
+# a Ctrl-C half-way through these imports (NumPy's among them) would leave modules
+# half-initialised for the rest of the process: it is raised once they are done
+with _sigint_deferred():
+    from . import autograd                                       # noqa: F401
+    from ._kernels import get_num_threads, set_num_threads       # noqa: F401
+    from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+    from .random import Generator, manual_seed, initial_seed    # noqa: F401
+    from .tensor import Tensor, tensor, as_tensor                # noqa: F401
+    from ._device import cuda, device                            # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -26,9 +31,10 @@ _LAZY = {"nn", "functional", "optim", "losses", "layers", "models", "utils", "ca
 def __getattr__(name):
     # submodules load on first use so `import fastnn` stays light
     if name in _LAZY:
-        return importlib.import_module(f"{__name__}.{name}")
+        with _sigint_deferred():
+            return importlib.import_module(f"{__name__}.{name}")
     if name in ("save", "load", "LoadError"):
-        return getattr(importlib.import_module(f"{__name__}.serialization"), name)
+        return getattr(__getattr__("serialization"), name)
     raise AttributeError(f"module 'fastnn' has no attribute '{name}'")
 
 

@@ -136,7 +136,7 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
     its result (it is the readable oracle, not tuned NumPy)."""
     import numpy as np
     from . import _kernels
-    from ._kernels import elementwise
+    from ._kernels import elementwise, reference
     _kernels._register_all()
     if threads is not None:
         _kernels.set_num_threads(threads)
@@ -166,7 +166,8 @@ def run_bench(size=1 << 22, repeat=7, threads=None, names=None):
         gbytes = (spec.arity + 1) * size * 4 / 1e9
         row = {
             "fastnn": _median_time(lambda: spec.kernel(*args, *spec.params, out=out), repeat),
-            "numpy ref": _median_time(lambda: spec.reference(*args, *spec.params), repeat),
+            "numpy ref": _median_time(lambda: getattr(reference, spec.reference)(*args, *spec.params),
+                                      repeat),
         }
         twin = _torch_twin(name, spec, torch) if torch else None
         if twin is not None:

@@ -9,7 +9,10 @@ import functools
 __all__ = ["get", "serialize", "NAMES"]
 
 
+@functools.lru_cache(maxsize=None)
 def _table():
+    # built once: serialize() recognises a function by identity, so get() must hand
+    # out the same objects (the softmax partials included) every time
     from . import functional as F
     return {
         "linear": None,
@@ -54,7 +57,11 @@ def get(identifier):
 
 
 def serialize(identifier):
-    """The name to store in a saved model (callables that are not registered can't be saved)."""
+    """The name to store in a saved model (callables that are not registered can't be saved).
+
+    >>> serialize(get("softmax")), serialize(None)
+    ('softmax', 'linear')
+    """
     if identifier is None:
         return "linear"
     if isinstance(identifier, str):

@@ -13,6 +13,7 @@ array([2.], dtype=float32)
 """
 import numpy as np
 
+from . import _checks
 from ._kernels import losses as K
 from .autograd.losses import KerasRowLoss, index_str
 from .tensor import Tensor, as_array, as_tensor
@@ -32,6 +33,8 @@ def _pred(where, y_pred):
     p = as_tensor(y_pred, f"{where} y_pred")
     if p.data.dtype.kind != "f":
         p = Tensor._wrap(p.data.astype(np.float32))
+    # float16 and byte-swapped predictions are computed in float32, Keras's loss dtype
+    p = _checks.float_param(where, "y_pred", p, np.float32)
     if p.ndim < 1:
         raise ValueError(f"{where}: y_pred must have at least one dimension (the last is reduced), "
                          f"got a 0-d value.")

@@ -349,7 +349,9 @@ class Sequential(Module):
         _save({"format": "fastnn.weights", "weights": self.get_weights()}, path)
 
     def load_weights(self, path):
-        self.set_weights(_load(path)["weights"])
+        obj = _load(path)
+        with _content_errors(path, "weights file"):
+            self.set_weights(obj["weights"])
 
 
 

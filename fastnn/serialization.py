@@ -23,6 +23,7 @@ Guarantees:
   through unchanged.
 """
 import contextlib
+import errno
 import io
 import json
 import numbers
@@ -140,6 +141,8 @@ def _fsync_dir(d):
 def _open_temp(target):
     """A new file next to ``target`` (same file system, so os.replace is atomic)."""
     d, base = os.path.split(target)
+    if not os.path.isdir(d):
+        raise FileNotFoundError(errno.ENOENT, f"save: no such directory {d!r} to save {base!r} in", target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         tmp = os.path.join(d, f".{base}.{os.urandom(4).hex()}.tmp")
@@ -362,11 +365,14 @@ def _load_stream(fh, name, max_bytes):
         except AttributeError:
             seekable = False
         if not seekable:
-            # zip needs random access: buffer it, bounded by the limit
-            limit = max_bytes if max_bytes is not None else _default_budget(0)
-            data = fh.read(int(min(limit, 1 << 62)) + 1)
-            if len(data) > limit:
-                raise LoadError(f"load: {name} is longer than max_bytes={limit} bytes.")
+            # zip needs random access: buffer the stream (bounded by max_bytes if given;
+            # a stream's bytes are all sent, so they are no bomb themselves)
+            if max_bytes is None:
+                data = fh.read()
+            else:
+                data = fh.read(int(min(max_bytes, 1 << 62)) + 1)
+                if len(data) > max_bytes:
+                    raise LoadError(f"load: {name} is longer than max_bytes={max_bytes} bytes.")
             fh = io.BytesIO(data)
         start = fh.tell()
         size = fh.seek(0, io.SEEK_END) - start

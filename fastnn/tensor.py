@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from . import _checks
 from .autograd import function as _function
 from .autograd import tensor_ops as ops
 
@@ -59,9 +60,7 @@ def as_array(data, dtype=None, where="input"):
             raise ValueError(f"{where}: could not make an array from {type(data).__name__}: {e}") from None
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(_DEFAULT_FLOAT)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{where}: expected numeric data (float, int or bool), got an array of "
-                        f"dtype {arr.dtype} (shape {arr.shape}).")
+    _checks.numeric(where, arr)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr
@@ -85,7 +84,7 @@ class Tensor:
         self.data = as_array(data, where="Tensor")
         self.grad = None
         self._node = None
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"Tensor: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -145,7 +144,7 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and not _checks.is_float(self.data.dtype):
             raise TypeError(f"requires_grad_: only floating point tensors can require grad, "
                             f"got dtype {self.data.dtype}.")
         self.requires_grad = bool(requires_grad)
@@ -169,7 +168,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.data.dtype != _DEFAULT_FLOAT and self.data.dtype.kind == "f":
+        if self.data.dtype != _DEFAULT_FLOAT and _checks.is_float(self.data.dtype):
             extra = f", dtype={self.data.dtype}" + extra
         return f"tensor({body}{extra})"
 
@@ -368,3 +367,4 @@ def as_tensor(x, where="input"):
 
 
 _function._bind()
+_checks._bind(Tensor, as_array)

@@ -1,4 +1,4 @@
-"""Reference workloads shared by the benchmarks, the parity tests and ``python -m fastnn bench``.
+"""Reference workloads shared by the benchmarks (asv_bench/benchmarks/mlp.py) and the tests.
 
 The headline: one epoch of an MLP on 60,000 synthetic 784-feature samples, written
 once in fastnn's torch-style API and once in torch, line for line the same.

@@ -112,7 +112,7 @@ ERRORS = [
     ErrorCase("conv2d_groups_out_channels", lambda: F.conv2d(_x(1, 4, 5, 5), _w(3, 2, 3, 3), groups=2),
               ValueError, r"out_channels .* must be divisible by groups = 2"),
     ErrorCase("conv2d_groups_zero", lambda: F.conv2d(_x(1, 2, 5, 5), _w(3, 2, 3, 3), groups=0),
-              ValueError, r"conv2d: groups must be positive, got 0"),
+              ValueError, r"conv2d: groups must be a positive int, got 0"),
     ErrorCase("conv2d_bias_shape", lambda: F.conv2d(_x(1, 2, 5, 5), _w(3, 2, 3, 3), _w(2)), ValueError,
               r"bias must have shape \(3,\) .* got \(2,\)"),
     ErrorCase("conv2d_stride_zero", lambda: F.conv2d(_x(1, 2, 5, 5), _w(3, 2, 3, 3), stride=0),

@@ -7,6 +7,7 @@ import numpy as np
 
 import fastnn as fn
 import fastnn.functional as F
+from fastnn.autograd.cast import Cast as _Cast
 from ops_table import ErrorCase, Op, randn
 
 
@@ -89,6 +90,9 @@ OPS = [
           make=lambda rng, dt: (rng.standard_normal((2, 3)).astype(dt),
                                 away_from((2, 1), gap=0.5)(rng, dt)[0])),
     binop("mul_0d_tensor", "*", np.multiply, (), (2, 3)),
+    # --- dtype casts (the boundary's float16/byte-order policy): there and back ------------
+    Op("cast_byteswapped_and_back", lambda a: _Cast.apply(
+        _Cast.apply(a, dtype=a.dtype.newbyteorder(">")), dtype=a.dtype), lambda a: a, randn((3, 4))),
     Op("add_scalar", lambda a: a + 2.5, lambda a: a + 2.5, randn((3, 4)),
        torch=lambda a: a + 2.5),
     Op("radd_scalar", lambda a: 2.5 + a, lambda a: 2.5 + a, randn((3, 4)),

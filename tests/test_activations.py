@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import fastnn as fn
+import fastnn.activations as ACT
 import fastnn.functional as F
 from fastnn._kernels import activations as KA
 from fastnn._kernels import elementwise as KE
@@ -328,3 +329,21 @@ def test_prelu_module_grad_reaches_weight_and_matches_torch(rng, torch):
     y.sum().backward()
     ty.sum().backward()
     np.testing.assert_allclose(m.weight.grad, tm.weight.grad.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ACT.NAMES)
+def test_every_activation_name_serializes_back_from_its_function(name):
+    f = ACT.get(name)
+    canonical = ACT.serialize(f)
+    assert ACT.get(canonical) is f
+    assert canonical == name or ACT.get(name) is ACT.get(canonical)
+
+
+def test_dense_given_the_softmax_callable_can_be_saved(tmp_path):
+    model = fn.models.Sequential([fn.layers.Dense(3, activation=ACT.get("softmax"),
+                                                  input_shape=(4,))])
+    x = np.ones((2, 4), np.float32)
+    model.save(tmp_path / "m.fnn")
+    again = fn.models.load_model(tmp_path / "m.fnn")
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+    assert again.layers[0].get_config()["activation"] == "softmax"

@@ -302,7 +302,7 @@ def test_pool_modules_forward(rng):
      r"expects input with 3 channels .* got input of shape \(1, 2, 5, 5\)"),
     (lambda: fn.nn.Conv2d(3, 4, 3, groups=2), ValueError, r"in_channels \(3\) must be divisible by groups"),
     (lambda: fn.nn.Conv2d(4, 3, 3, groups=2), ValueError, r"out_channels \(3\) must be divisible by groups"),
-    (lambda: fn.nn.Conv2d(0, 3, 3), ValueError, r"Conv2d in_channels: expected a positive int, got 0"),
+    (lambda: fn.nn.Conv2d(0, 3, 3), ValueError, r"Conv2d: in_channels must be a positive int, got 0"),
     (lambda: fn.nn.Conv2d(3, 3, 3, stride=2, padding="same"), ValueError,
      r"padding='same' is not supported for strided convolutions"),
     (lambda: fn.nn.Conv2d(3, 3, 3, padding="full"), ValueError, r"padding must be .* got 'full'"),

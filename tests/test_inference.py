@@ -144,6 +144,30 @@ def test_plan_follows_changes_to_the_sequential(rng):
         model(x)
 
 
+def test_plans_of_every_sequential_holding_a_layer_follow_its_new_weight(rng):
+    shared = nn.Linear(6, 3)
+    a, b = nn.Sequential(shared, nn.ReLU()), nn.Sequential(nn.Identity(), shared)
+    x = rng.standard_normal((1, 6)).astype(np.float32)
+    with fn.no_grad():
+        a(x), b(x)                                   # both plans built, both hold `shared`
+        shared.weight = nn.Parameter(np.zeros((3, 6), np.float32))
+        shared.bias = nn.Parameter(np.full(3, 2.0, np.float32))
+        np.testing.assert_array_equal(a(x).numpy(), np.full((1, 3), 2.0, np.float32))
+        np.testing.assert_array_equal(b(x).numpy(), np.full((1, 3), 2.0, np.float32))
+
+
+def test_an_unpickled_sequential_runs_its_own_weights(rng):
+    import pickle
+    model = _mlp().eval()
+    x = rng.standard_normal((1, 20)).astype(np.float32)
+    with fn.no_grad():
+        want = model(x).numpy()
+        copy = pickle.loads(pickle.dumps(model))
+        copy[0].weight = nn.Parameter(np.zeros_like(copy[0].weight.data))
+        np.testing.assert_array_equal(model(x).numpy(), want)     # the original untouched
+        assert not np.allclose(copy(x).numpy(), want)
+
+
 def test_weights_are_cache_line_aligned():
     for layer in (nn.Linear(784, 256), nn.Linear(3, 5, dtype=np.float64)):
         for p in layer.parameters():

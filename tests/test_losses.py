@@ -183,6 +183,24 @@ def test_fused_cross_entropy_kernel_matches_reference_at_huge_logits(scale, dtyp
         np.testing.assert_allclose(g, rg, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("engine", ["c", "twin"])
+@pytest.mark.parametrize("scale", HUGE)
+def test_both_engines_keep_cross_entropy_exact_at_huge_logits(engine, scale):
+    from fastnn._kernels import _twin_losses, engine as E
+    mod = E.compiled("_closses") if engine == "c" else _twin_losses
+    if mod is None:
+        pytest.skip("no build of the C extension runs here")
+    x = _huge_logits(scale, np.float32)
+    t = np.array([0, 1, 2, 3])
+    for w, eps in ((None, 0.0), (np.array([1.0, 0.5, 2.0, 1.5], np.float32), 0.3)):
+        loss, g = np.empty(4, np.float32), np.empty_like(x)
+        mod.ce_hard(x, t, w, -100, eps, loss, g, 1.0, False, 1)
+        np.testing.assert_allclose(loss, R.cross_entropy_hard(x, t, w, -100, eps)[0], rtol=1e-6)
+        y = np.full(x.shape, 0.25, np.float32)
+        mod.ce_soft(x, y, w, eps, loss, g, 1.0, 1)
+        np.testing.assert_allclose(loss, R.cross_entropy_soft(x, y, w, eps)[0], rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("scale", HUGE)
 def test_log_softmax_and_nll_match_torch_at_huge_logits(scale, dtype, torch):

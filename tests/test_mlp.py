@@ -1,4 +1,4 @@
-"""The headline workload (issue 8): fastnn's MLP epoch reaches torch's accuracy."""
+"""The headline workload: fastnn's MLP epoch reaches torch's accuracy."""
 import numpy as np
 import pytest
 

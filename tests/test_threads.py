@@ -82,9 +82,7 @@ _CONCURRENT = """
     x = rng.uniform(-6, 6, n).astype(np.float32)
     g = rng.standard_normal(n).astype(np.float32)
     # one C kernel and one unary + one binary Numba kernel
-    nb = [s for _, s in sorted(E.SPECS.items()) if s.engine == "numba"]
-    nb1 = next(s.kernel for s in nb if s.arity == 1)
-    nb2 = next(s.kernel for s in nb if s.arity == 2)
+    nb1, nb2 = E.nb_unary("relu_fwd"), E.nb_binary("relu_bwd")
 
     def run():
         return {{"c": E.sigmoid_fwd(x), "nb1": nb1(x), "nb2": nb2(x, g)}}
@@ -128,9 +126,7 @@ _FORK_POOL = """
         rng = np.random.default_rng(seed)
         return rng.uniform(-6, 6, n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
 
-    nb = [s for _, s in sorted(E.SPECS.items()) if s.engine == "numba"]
-    nb1 = next(s.kernel for s in nb if s.arity == 1)
-    nb2 = next(s.kernel for s in nb if s.arity == 2)
+    nb1, nb2 = E.nb_unary("relu_fwd"), E.nb_binary("relu_bwd")
 
     def run(seed):
         x, g = data(seed)

@@ -1,4 +1,4 @@
-"""Activations, fastnn beside torch in the same run (issue 4's targets).
+"""Activations, fastnn beside torch in the same run.
 
 * ``Elementwise4M``: forward and forward+backward of relu, leaky_relu, sigmoid, tanh,
   elu, gelu, silu on 4M float32 elements, through the public API (``F.<name>`` on a

@@ -1,18 +1,24 @@
 """Per-op Python overhead of the autograd core, fastnn beside torch in the same run.
 
 At a batch of 1 the arithmetic is tiny, so these time the framework itself: Module
-calls, ``Function.apply``, graph recording and the backward engine (issue 3 asks that
-fastnn costs no more Python time than torch here).
+calls, ``Function.apply``, graph recording and the backward engine (target: no more
+Python time than torch).
 
 * ``MLPBatch1``: Linear(784,256)-ReLU-Linear(256,128)-ReLU-Linear(128,10) on one sample:
   forward+backward (grads zeroed each time), and forward under no_grad.
 * ``TinyOps``: ``((a + b) * b).sum().backward()`` on 2x3 float32 tensors: three ops
   recorded and back-propagated, almost no arithmetic.
 * ``DeepChain``: 1,000 chained adds, forward+backward: the engine's per-node cost.
+* ``TinyOp``: one op on 128 float32 elements, with and without a graph: the per-call
+  cost of validation, ``Function.apply`` and the Tensor wrapping (the arithmetic is
+  tens of nanoseconds); ``time_relu128_kernel`` is the kernel call alone, so the
+  overhead is the difference.
 """
 import numpy as np
 
 import fastnn as fn
+import fastnn.functional as F
+from fastnn._kernels import elementwise as _ew
 
 from ._common import needs_torch, set_threads, torch
 
@@ -106,3 +112,47 @@ class DeepChain:
         for _ in range(self.n):
             y = y + 1.0
         y.sum().backward()
+
+
+class TinyOp:
+    n = 128
+
+    def setup(self):
+        set_threads()
+        x = np.linspace(-1, 1, self.n, dtype=np.float32)
+        self.x, self.xa = fn.tensor(x), x
+        self.xg = fn.tensor(x.copy(), requires_grad=True)
+        if torch is not None:
+            self.tx = torch.from_numpy(x.copy())
+            self.txg = torch.from_numpy(x.copy()).requires_grad_()
+
+    def time_relu128_kernel(self):
+        _ew.relu_fwd(self.xa)
+
+    def time_relu128_no_grad_fastnn(self):
+        F.relu(self.x)
+
+    @needs_torch
+    def time_relu128_no_grad_torch(self):
+        torch.relu(self.tx)
+
+    def time_relu128_grad_fastnn(self):
+        F.relu(self.xg)
+
+    @needs_torch
+    def time_relu128_grad_torch(self):
+        torch.relu(self.txg)
+
+    def time_add128_no_grad_fastnn(self):
+        self.x + self.x
+
+    @needs_torch
+    def time_add128_no_grad_torch(self):
+        self.tx + self.tx
+
+    def time_add128_grad_fastnn(self):
+        self.xg + self.xg
+
+    @needs_torch
+    def time_add128_grad_torch(self):
+        self.txg + self.txg

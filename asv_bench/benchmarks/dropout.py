@@ -1,7 +1,7 @@
 """Dropout, fastnn beside torch (and NumPy) in the same run.
 
-* ``Dropout4M``: 4M float32 elements, p = 0.5 (issue 7's target: at most a tenth of
-  torch's time, forward and forward+backward). Forward+backward goes through the
+* ``Dropout4M``: 4M float32 elements, p = 0.5 (target: at most a tenth of torch's
+  time, forward and forward+backward). Forward+backward goes through the
   public API: ``F.dropout`` on a tensor that requires grad, then ``backward(g)``.
 * ``DropoutMLPBatch``: the headline MLP's activations, (128, 256) float32: the small,
   serial path, where per-call overhead matters.

@@ -17,10 +17,8 @@ from ._common import needs_torch, set_threads, torch
 
 N = 1 << 22
 
-# The Numba engine's representative: relu's Numba loop (named nb_relu_fwd since the
-# shipped relu moved to C; relu_fwd itself before that).
-NUMBA_RELU = next(s.kernel for name, s in sorted(E.SPECS.items())
-                  if s.engine == "numba" and s.arity == 1 and "relu" in name)
+# The Numba engine's representative: relu's Numba loop, beside the C kernel that ships.
+NUMBA_RELU = E.nb_unary("relu_fwd")
 
 
 class _Elementwise:

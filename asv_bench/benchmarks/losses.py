@@ -1,4 +1,4 @@
-"""Losses, fastnn beside torch in the same run (issue 5's targets).
+"""Losses, fastnn beside torch in the same run.
 
 * ``CrossEntropy4096x1000``: F.cross_entropy forward and forward+backward on
   (4096, 1000) float32 logits. Target: at most torch's time.

@@ -1,4 +1,4 @@
-"""Headline: one MLP training epoch (issue 8), fastnn beside torch in the same run.
+"""Headline: one MLP training epoch, fastnn beside torch in the same run.
 
 Model Linear(784,256)-ReLU-Dropout(0.2)-Linear(256,128)-ReLU-Linear(128,10),
 cross-entropy, Adam(lr=1e-3), batch 128, 60k samples, 2 threads for both.
@@ -67,8 +67,8 @@ class MLPEpochPeakMem:
 
 class MLPInference:
     """Single-sample latency through the model under no_grad / eval: fastnn, the
-    plain-NumPy floor (the same three GEMVs, bias adds and ReLUs) and torch. Issue 8's
-    target: fastnn at most 0.3x torch."""
+    plain-NumPy floor (the same three GEMVs, bias adds and ReLUs) and torch. Target:
+    fastnn at most 0.3x torch."""
 
     def setup(self):
         set_threads()

@@ -1,4 +1,4 @@
-"""Optimizer steps, fastnn beside torch.optim in the same run (issue 6's targets).
+"""Optimizer steps, fastnn beside torch.optim in the same run.
 
 * ``OptimStep4M``: one 4M-element float32 parameter. fastnn's fused kernel against
   torch's default (single-tensor), foreach and fused (where torch has one: SGD, Adam,

@@ -1,12 +1,26 @@
 """fastnn's kernel layer: the only package that knows about threads, Numba and C.
 
-Everything above calls plain functions with ndarrays (and ``out=``):
+Only fastnn.autograd and fastnn.optim import it (tests/test_layering.py); they call
+plain functions with ndarrays (and ``out=``). One module per kernel family:
 
 * :mod:`.elementwise` — activations' forward/backward and other pointwise loops.
-* :mod:`.reference`   — the NumPy version of every kernel (test oracle).
-* :mod:`.threads`     — ``set_num_threads``/``get_num_threads``, fork and thread safety.
-* :mod:`.jit`         — lazy, disk-cached Numba compilation.
+* :mod:`.activations` — softmax/log_softmax, prelu, srelu, crelu, maxout.
+* :mod:`.losses`      — loss values fused with their gradients.
+* :mod:`.linear`      — the small-batch fused linear layer and its chain.
+* :mod:`.conv`        — convolution (im2col + GEMM) and pooling.
+* :mod:`.dropout`     — counter-based dropout masks fused with the apply.
+* :mod:`.norm`        — batch and layer normalisation.
+* :mod:`.optim`       — one fused step per optimizer.
+
+and the machinery under them:
+
+* ``_c*.pyx`` + ``csrc/`` — the C kernels; every wrapper checks its arrays through
+  ``_ccheck.pxd`` before the kernel runs.
 * :mod:`.engine`      — which engine (C build for this CPU, or Numba/NumPy twin) runs.
+* :mod:`.jit`         — lazy, disk-cached Numba compilation (``_nb_*.py`` sources).
+* :mod:`.threads`     — ``set_num_threads``/``get_num_threads``, fork and thread safety.
+* ``reference*.py``   — the NumPy version of every kernel: the tests' oracle (also
+  timed by ``python -m fastnn bench``; see tests/test_layering.py for who may import it).
 
 Importing this package loads the C extensions but never imports Numba.
 """

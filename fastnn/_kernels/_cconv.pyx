@@ -3,11 +3,14 @@
 
 BLAS comes from NumPy's own OpenBLAS, as CBLAS function pointers that conv.py finds
 and hands to :func:`set_blas`; until then (or where NumPy has another BLAS) the
-kernels are unavailable and conv.py uses its NumPy/Numba path. Arguments are trusted:
-C-contiguous arrays of one float dtype, shapes matching ``geom``.
+kernels are unavailable and conv.py uses its NumPy/Numba path. Callers pass
+C-contiguous arrays of one float dtype with shapes matching ``geom``; each wrapper
+checks dtypes, layout and sizes (``_ccheck``) before the kernel runs.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uintptr_t
+
+from fastnn._kernels._ccheck cimport float_type, ndim, same, same_or_none
 
 cnp.import_array()
 
@@ -50,6 +53,22 @@ def available():
     return _sgemm != NULL and _dgemm != NULL and _set_threads != NULL and _get_threads != NULL
 
 
+cdef int _check(str where, cnp.ndarray x, cnp.ndarray w, b, int64_t groups) except -1:
+    """x (N, C, H, W) and w (O, C / groups, kh, kw) of one float dtype, b (O,) or None,
+    with the BLAS installed; returns the type number."""
+    if not available():
+        raise RuntimeError(f"{where}: no BLAS installed (call set_blas first).")
+    cdef int t = float_type(x, where, "x")
+    ndim(x, 4, where, "x")
+    same(w, t, -1, where, "w")
+    ndim(w, 4, where, "w")
+    if groups < 1 or w.shape[0] % groups or w.shape[1] * groups != x.shape[1]:
+        raise ValueError(f"{where}: w of shape {(<object>w).shape} with groups={groups} does not match "
+                         f"x of shape {(<object>x).shape}.")
+    same_or_none(b, t, w.shape[0], where, "b")
+    return t
+
+
 cdef fnn_conv_geom _geom(cnp.ndarray x, cnp.ndarray w, tuple geom, int64_t groups):
     cdef fnn_conv_geom g
     g.N, g.C, g.H, g.W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
@@ -79,7 +98,11 @@ cdef void _leave(int nt, int prev) noexcept nogil:
 
 def conv2d_fwd(cnp.ndarray x, cnp.ndarray w, b, cnp.ndarray y, tuple geom, int64_t groups, int nt):
     """y = conv(x, w) + b in place (y preallocated (N, O, oh, ow))."""
+    cdef int t = _check("conv2d_fwd", x, w, b, groups)
     cdef fnn_conv_geom g = _geom(x, w, geom, groups)
+    if g.oh < 0 or g.ow < 0 or g.sh < 1 or g.sw < 1 or g.dh < 1 or g.dw < 1 or g.ph < 0 or g.pw < 0:
+        raise ValueError(f"conv2d_fwd: bad geometry {geom}.")
+    same(y, t, g.N * g.O * g.oh * g.ow, "conv2d_fwd", "y")
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *bp = _ptr(b)
@@ -103,7 +126,15 @@ def conv2d_bwd(cnp.ndarray x, cnp.ndarray w, cnp.ndarray gy, gx, gw, gw_parts, t
                int nt):
     """gx = d/dx (overwritten) and gw += d/dw, each skipped when None; gw_parts: nt zeroed
     weight-shaped scratch accumulators (None when gw is None)."""
+    cdef int t = _check("conv2d_bwd", x, w, None, groups)
     cdef fnn_conv_geom g = _geom(x, w, geom, groups)
+    if g.oh < 0 or g.ow < 0 or g.sh < 1 or g.sw < 1 or g.dh < 1 or g.dw < 1 or g.ph < 0 or g.pw < 0:
+        raise ValueError(f"conv2d_bwd: bad geometry {geom}.")
+    same(gy, t, g.N * g.O * g.oh * g.ow, "conv2d_bwd", "gy")
+    same_or_none(gx, t, cnp.PyArray_SIZE(x), "conv2d_bwd", "gx")
+    same_or_none(gw, t, cnp.PyArray_SIZE(w), "conv2d_bwd", "gw")
+    if gw is not None:
+        same(gw_parts, t, nt * cnp.PyArray_SIZE(w), "conv2d_bwd", "gw_parts")
     cdef void *xp = cnp.PyArray_DATA(x)
     cdef void *wp = cnp.PyArray_DATA(w)
     cdef void *gp = cnp.PyArray_DATA(gy)

@@ -3,11 +3,14 @@
 
 ``linear_small`` is called on the hot path of single-sample inference, so it checks
 in C, not Python, whether the kernel applies (2-D, matching sizes, one float
-dtype, C-contiguous, little enough work) and returns None when it does not: the
-caller then takes the validated BLAS path, which also raises the errors.
+dtype in native byte order, C-contiguous, little enough work; ``_ccheck``) and
+returns None when it does not: the caller then takes the validated BLAS path,
+which also raises the errors.
 """
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
+
+from fastnn._kernels._ccheck cimport is_kernel_array, kernel_type
 
 cnp.import_array()
 
@@ -40,19 +43,12 @@ def set_limits(ptrdiff_t max_work, ptrdiff_t max_gemv):
     _max_work, _max_gemv = max_work, max_gemv
 
 
-cdef inline bint _usable(cnp.ndarray a, int typenum):
-    return cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_IS_C_CONTIGUOUS(a)
-
-
 cdef int _input_type(x):
     """x's float type number when the kernel can take it as the input (2-D, float32 or
-    float64, C-contiguous), else -1."""
+    float64, native byte order, C-contiguous), else -1."""
     if type(x) is not cnp.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>x) != 2:
         return -1
-    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x):
-        return -1
-    return t
+    return kernel_type(x)
 
 
 cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, const void **bp):
@@ -61,7 +57,7 @@ cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, co
     if type(w) is not cnp.ndarray:
         return -1
     cdef cnp.ndarray wa = <cnp.ndarray>w, ba
-    if cnp.PyArray_NDIM(wa) != 2 or cnp.PyArray_DIM(wa, 1) != k or not _usable(wa, t):
+    if cnp.PyArray_NDIM(wa) != 2 or cnp.PyArray_DIM(wa, 1) != k or not is_kernel_array(wa, t):
         return -1
     cdef ptrdiff_t m = cnp.PyArray_DIM(wa, 0), work = n * k * m
     if work > _max_work and (n != 1 or work > _max_gemv):
@@ -71,7 +67,7 @@ cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, co
         if type(b) is not cnp.ndarray:
             return -1
         ba = <cnp.ndarray>b
-        if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != m or not _usable(ba, t):
+        if cnp.PyArray_NDIM(ba) != 1 or cnp.PyArray_DIM(ba, 0) != m or not is_kernel_array(ba, t):
             return -1
         bp[0] = cnp.PyArray_DATA(ba)
     wp[0] = cnp.PyArray_DATA(wa)
@@ -130,7 +126,9 @@ def linear_chain(x, tuple layers):
     cdef int acts[MAX_CHAIN]
     cdef tuple layer
     for l in range(L):
-        layer = <tuple>layers[l]
+        layer = <tuple?>layers[l]
+        if len(layer) != 3:
+            raise ValueError(f"linear_chain: each layer must be (weight, bias, act), got {layer!r}.")
         b = layer[1]
         m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l])
         if m < 0:

@@ -2,12 +2,14 @@
 """C loss kernels (csrc/losses.h): fused value + gradient, OpenMP over rows/elements.
 
 Callers (fastnn._kernels.losses) pass C-contiguous float32/float64 arrays of one
-dtype (targets of class indices as int64) and ``None`` for optional outputs;
-nothing here validates beyond the dtype switch.
+dtype (targets of class indices as int64) and ``None`` for optional outputs; each
+wrapper checks dtypes, layout and sizes (``_ccheck``) before the kernel runs.
 """
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int64_t
+
+from fastnn._kernels._ccheck cimport float_type, index, ndim, same, same_or_none
 
 cnp.import_array()
 
@@ -49,6 +51,7 @@ cdef dict _names(const char **table):
 
 
 POINTWISE = _names(fnn_pw_names)
+cdef Py_ssize_t _N_POINTWISE = len(POINTWISE)
 
 
 cdef inline void *_ptr(object a):
@@ -61,7 +64,11 @@ cdef inline bint _f32(cnp.ndarray x):
 
 def pw_sum(int op, cnp.ndarray x, cnp.ndarray y, double p, grad, double gscale, int nt):
     """Sum over all elements of loss(x, y; p); grad (or None) = gscale * dloss/dx."""
+    cdef int t = float_type(x, "pw_sum", "x")
     cdef ptrdiff_t n = cnp.PyArray_SIZE(x)
+    index(op, _N_POINTWISE, "pw_sum", "op")
+    same(y, t, n, "pw_sum", "y")
+    same_or_none(grad, t, n, "pw_sum", "grad")
     cdef void *g = _ptr(grad)
     cdef double s
     if _f32(x):
@@ -77,7 +84,12 @@ def pw_sum(int op, cnp.ndarray x, cnp.ndarray y, double p, grad, double gscale, 
 
 def pw_elem(int op, cnp.ndarray x, cnp.ndarray y, double p, cnp.ndarray loss, grad, int nt):
     """loss[i] = loss(x[i], y[i]; p); grad (or None) = dloss/dx."""
+    cdef int t = float_type(x, "pw_elem", "x")
     cdef ptrdiff_t n = cnp.PyArray_SIZE(x)
+    index(op, _N_POINTWISE, "pw_elem", "op")
+    same(y, t, n, "pw_elem", "y")
+    same(loss, t, n, "pw_elem", "loss")
+    same_or_none(grad, t, n, "pw_elem", "grad")
     cdef void *g = _ptr(grad)
     if _f32(x):
         with nogil:
@@ -93,6 +105,14 @@ def pw_elem(int op, cnp.ndarray x, cnp.ndarray y, double p, cnp.ndarray loss, gr
 def pw_rows(int op, cnp.ndarray x, cnp.ndarray y, ptrdiff_t rows, ptrdiff_t cols, double p,
             cnp.ndarray out, grad, double gscale, int nt):
     """out[r] = sum over a row of `cols` elements of loss; grad (or None) = gscale * dloss/dx."""
+    cdef int t = float_type(x, "pw_rows", "x")
+    index(op, _N_POINTWISE, "pw_rows", "op")
+    if rows < 0 or cols < 0:
+        raise ValueError(f"pw_rows: rows and cols must be >= 0, got {rows} and {cols}.")
+    same(x, t, rows * cols, "pw_rows", "x")
+    same(y, t, rows * cols, "pw_rows", "y")
+    same(out, t, rows, "pw_rows", "out")
+    same_or_none(grad, t, rows * cols, "pw_rows", "grad")
     cdef void *g = _ptr(grad)
     if _f32(x):
         with nogil:
@@ -108,6 +128,14 @@ def pw_rows(int op, cnp.ndarray x, cnp.ndarray y, ptrdiff_t rows, ptrdiff_t cols
 def bce_logits_pw(cnp.ndarray x, cnp.ndarray y, cnp.ndarray pw, ptrdiff_t rows, ptrdiff_t cols,
                   loss, grad, double gscale, int nt):
     """BCE with logits and a per-column pos_weight; returns the total."""
+    cdef int t = float_type(x, "bce_logits_pw", "x")
+    if rows < 0 or cols < 0:
+        raise ValueError(f"bce_logits_pw: rows and cols must be >= 0, got {rows} and {cols}.")
+    same(x, t, rows * cols, "bce_logits_pw", "x")
+    same(y, t, rows * cols, "bce_logits_pw", "y")
+    same(pw, t, cols, "bce_logits_pw", "pw")
+    same_or_none(loss, t, rows * cols, "bce_logits_pw", "loss")
+    same_or_none(grad, t, rows * cols, "bce_logits_pw", "grad")
     cdef void *l = _ptr(loss)
     cdef void *g = _ptr(grad)
     cdef double s
@@ -125,7 +153,13 @@ def bce_logits_pw(cnp.ndarray x, cnp.ndarray y, cnp.ndarray pw, ptrdiff_t rows, 
 def ce_hard(cnp.ndarray x, cnp.ndarray t, weight, long long ignore_index, double eps,
             cnp.ndarray loss, grad, double gscale, bint mean, int nt):
     """Fused cross-entropy with class indices; returns (total, den, first bad row or N)."""
+    cdef int ty = float_type(x, "ce_hard", "x")
+    ndim(x, 2, "ce_hard", "x")
     cdef ptrdiff_t N = cnp.PyArray_DIM(x, 0), C = cnp.PyArray_DIM(x, 1)
+    same(t, cnp.NPY_INT64, N, "ce_hard", "t")
+    same_or_none(weight, ty, C, "ce_hard", "weight")
+    same(loss, ty, N, "ce_hard", "loss")
+    same_or_none(grad, ty, N * C, "ce_hard", "grad")
     cdef void *w = _ptr(weight)
     cdef void *g = _ptr(grad)
     cdef double total, den = 0
@@ -145,7 +179,13 @@ def ce_hard(cnp.ndarray x, cnp.ndarray t, weight, long long ignore_index, double
 def ce_soft(cnp.ndarray x, cnp.ndarray y, weight, double eps, cnp.ndarray loss, grad,
             double gscale, int nt):
     """Fused cross-entropy with class-probability targets; returns the total."""
+    cdef int t = float_type(x, "ce_soft", "x")
+    ndim(x, 2, "ce_soft", "x")
     cdef ptrdiff_t N = cnp.PyArray_DIM(x, 0), C = cnp.PyArray_DIM(x, 1)
+    same(y, t, N * C, "ce_soft", "y")
+    same_or_none(weight, t, C, "ce_soft", "weight")
+    same(loss, t, N, "ce_soft", "loss")
+    same_or_none(grad, t, N * C, "ce_soft", "grad")
     cdef void *w = _ptr(weight)
     cdef void *g = _ptr(grad)
     cdef double total
@@ -162,7 +202,9 @@ def ce_soft(cnp.ndarray x, cnp.ndarray y, weight, double eps, cnp.ndarray loss, 
 
 def scale(cnp.ndarray a, cnp.ndarray out, double s, int nt):
     """out = a * s."""
+    cdef int t = float_type(a, "scale", "a")
     cdef ptrdiff_t n = cnp.PyArray_SIZE(a)
+    same(out, t, n, "scale", "out")
     if _f32(a):
         with nogil:
             scale_f32(<const float *>cnp.PyArray_DATA(a), <float *>cnp.PyArray_DATA(out), n, s, nt)

@@ -8,6 +8,8 @@ sizes it was built for before any pointer is taken.
 cimport numpy as cnp
 from libc.stddef cimport ptrdiff_t
 
+from fastnn._kernels._ccheck cimport float_type, same_or_none
+
 cnp.import_array()
 
 cdef extern from "norm.h" nogil:
@@ -39,23 +41,13 @@ cdef extern from "norm.h" nogil:
 import numpy as np
 
 
-cdef int _float_type(cnp.ndarray a, str name) except -1:
-    cdef int t = cnp.PyArray_TYPE(a)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"_cnorm: {name} must be float32 or float64, got {a.dtype}.")
-    if not cnp.PyArray_IS_C_CONTIGUOUS(a) or not a.dtype.isnative:
-        raise ValueError(f"_cnorm: {name} must be C-contiguous in native byte order.")
-    return t
+# the dtype, layout and size checks shared by every C wrapper (_ccheck.pxd)
+cdef inline int _float_type(object a, str name) except -1:
+    return float_type(a, "_cnorm", name)
 
 
-cdef void _same(cnp.ndarray a, int t, ptrdiff_t n, str name) except *:
-    if a is None:
-        return
-    if cnp.PyArray_TYPE(a) != t or not cnp.PyArray_IS_C_CONTIGUOUS(a) or not a.dtype.isnative:
-        raise TypeError(f"_cnorm: {name} must be a C-contiguous array of the input's dtype, "
-                        f"got {a.dtype}.")
-    if cnp.PyArray_SIZE(a) != n:
-        raise ValueError(f"_cnorm: {name} has {cnp.PyArray_SIZE(a)} elements, expected {n}.")
+cdef inline int _same(object a, int t, ptrdiff_t n, str name) except -1:
+    return same_or_none(a, t, n, "_cnorm", name)
 
 
 cdef inline void *_ptr(object a):

@@ -1,18 +1,19 @@
-"""Elementwise kernels, by name, with their NumPy references.
+"""Elementwise kernels, by name, with the names of their NumPy references.
 
 Every kernel takes C-contiguous or strided float32/float64 input and returns a
 C-contiguous array of the same shape and dtype (``out=`` may be the input itself
 for in-place ops). Non-contiguous input is copied to contiguous once, here.
 
-``SPECS`` lists every elementwise kernel with its reference and engine; the test
-suite compares them all (tests/test_kernels.py), so adding a kernel means adding
-a ``Spec`` row.
+``SPECS`` lists every elementwise kernel with its engine and the name of its oracle
+in :mod:`.reference`, which only the tests (and the benchmark command) import; the
+test suite compares them all (tests/test_kernels.py), so adding a kernel means
+adding a ``Spec`` row.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import engine, reference as ref
+from . import engine
 from .jit import numba_kernel, float_signatures
 from .threads import threads_for
 
@@ -90,14 +91,15 @@ class Spec:
 
     Attributes:
         kernel: the compiled kernel (see c_unary / nb_unary ...).
-        reference: NumPy function with the same positional signature.
+        reference: name of the NumPy oracle in fastnn._kernels.reference with the same
+            positional signature (resolved by the tests, never imported here).
         engine: 'c' or 'numba'.
         arity: 1 for f(x, *params), 2 for f(u, g, *params).
         params: parameter values used by the tests.
         domain: (low, high) of test inputs.
     """
     kernel: object
-    reference: object
+    reference: str
     engine: str
     arity: int = 1
     params: tuple = ()
@@ -111,12 +113,8 @@ sigmoid_fwd = c_unary("sigmoid_fwd")
 sigmoid_bwd = c_binary("sigmoid_bwd")
 tanh_fwd = c_unary("tanh_fwd")
 tanh_bwd = c_binary("tanh_bwd")
-# relu: C (0.45 ms on 4M f32, 2 threads) beat the Numba loop (0.84 ms); the Numba
-# pair stays as nb_relu_* for comparison in the kernel benchmarks.
 relu_fwd = c_unary("relu_fwd")
 relu_bwd = c_binary("relu_bwd")
-nb_relu_fwd = nb_unary("relu_fwd")
-nb_relu_bwd = nb_binary("relu_bwd")
 leaky_relu_fwd = c_unary("leaky_relu_fwd")
 leaky_relu_bwd = c_binary("leaky_relu_bwd")
 hardtanh_fwd = c_unary("hardtanh_fwd")
@@ -137,32 +135,30 @@ rrelu_noise = c_binary("rrelu_noise")
 _SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0)
 
 SPECS = {
-    "copy": Spec(copy, ref.copy, "c"),
-    "mul": Spec(mul, ref.mul, "c", arity=2),
-    "sigmoid_fwd": Spec(sigmoid_fwd, ref.sigmoid_fwd, "c", domain=(-30, 30)),
-    "sigmoid_bwd": Spec(sigmoid_bwd, ref.sigmoid_bwd, "c", arity=2, domain=(0, 1)),
-    "tanh_fwd": Spec(tanh_fwd, ref.tanh_fwd, "c", domain=(-20, 20)),
-    "tanh_bwd": Spec(tanh_bwd, ref.tanh_bwd, "c", arity=2, domain=(-1, 1)),
-    "relu_fwd": Spec(relu_fwd, ref.relu_fwd, "c"),
-    "relu_bwd": Spec(relu_bwd, ref.relu_bwd_from_output, "c", arity=2),
-    "nb_relu_fwd": Spec(nb_relu_fwd, ref.relu_fwd, "numba"),
-    "nb_relu_bwd": Spec(nb_relu_bwd, ref.relu_bwd, "numba", arity=2),
-    "leaky_relu_fwd": Spec(leaky_relu_fwd, ref.leaky_relu_fwd, "c", params=(0.02,)),
-    "leaky_relu_bwd": Spec(leaky_relu_bwd, ref.leaky_relu_bwd, "c", arity=2, params=(0.02,)),
-    "hardtanh_fwd": Spec(hardtanh_fwd, ref.hardtanh_fwd, "c", params=(-1.0, 2.0)),
-    "hardtanh_bwd": Spec(hardtanh_bwd, ref.hardtanh_bwd, "c", arity=2, params=(-1.0, 2.0)),
-    "elu_fwd": Spec(elu_fwd, ref.elu_fwd, "c", params=(1.3, 1.0, 1.0), domain=(-20, 20)),
-    "selu_fwd": Spec(elu_fwd, ref.elu_fwd, "c", params=_SELU, domain=(-20, 20)),
-    "celu_fwd": Spec(elu_fwd, ref.elu_fwd, "c", params=(0.5, 1.0, 2.0), domain=(-20, 20)),
-    "elu_bwd": Spec(elu_bwd, ref.elu_bwd, "c", arity=2, params=_SELU, domain=(-1.7, 6)),
-    "elu_bwd_x": Spec(elu_bwd_x, ref.elu_bwd_x, "c", arity=2, params=(0.5, 1.0, 2.0), domain=(-20, 20)),
-    "gelu_fwd": Spec(gelu_fwd, ref.gelu_fwd, "c", domain=(-10, 10)),
-    "gelu_bwd": Spec(gelu_bwd, ref.gelu_bwd, "c", arity=2, domain=(-10, 10)),
-    "gelu_tanh_fwd": Spec(gelu_tanh_fwd, ref.gelu_tanh_fwd, "c", domain=(-10, 10)),
-    "gelu_tanh_bwd": Spec(gelu_tanh_bwd, ref.gelu_tanh_bwd, "c", arity=2, domain=(-10, 10)),
-    "silu_fwd": Spec(silu_fwd, ref.silu_fwd, "c", domain=(-30, 30)),
-    "silu_bwd": Spec(silu_bwd, ref.silu_bwd, "c", arity=2, domain=(-30, 30)),
-    "softplus_fwd": Spec(softplus_fwd, ref.softplus_fwd, "c", params=(2.0, 20.0), domain=(-30, 30)),
-    "softplus_bwd": Spec(softplus_bwd, ref.softplus_bwd, "c", arity=2, params=(2.0, 20.0), domain=(-30, 30)),
-    "rrelu_noise": Spec(rrelu_noise, ref.rrelu_noise, "c", arity=2),
+    "copy": Spec(copy, "copy", "c"),
+    "mul": Spec(mul, "mul", "c", arity=2),
+    "sigmoid_fwd": Spec(sigmoid_fwd, "sigmoid_fwd", "c", domain=(-30, 30)),
+    "sigmoid_bwd": Spec(sigmoid_bwd, "sigmoid_bwd", "c", arity=2, domain=(0, 1)),
+    "tanh_fwd": Spec(tanh_fwd, "tanh_fwd", "c", domain=(-20, 20)),
+    "tanh_bwd": Spec(tanh_bwd, "tanh_bwd", "c", arity=2, domain=(-1, 1)),
+    "relu_fwd": Spec(relu_fwd, "relu_fwd", "c"),
+    "relu_bwd": Spec(relu_bwd, "relu_bwd_from_output", "c", arity=2),
+    "leaky_relu_fwd": Spec(leaky_relu_fwd, "leaky_relu_fwd", "c", params=(0.02,)),
+    "leaky_relu_bwd": Spec(leaky_relu_bwd, "leaky_relu_bwd", "c", arity=2, params=(0.02,)),
+    "hardtanh_fwd": Spec(hardtanh_fwd, "hardtanh_fwd", "c", params=(-1.0, 2.0)),
+    "hardtanh_bwd": Spec(hardtanh_bwd, "hardtanh_bwd", "c", arity=2, params=(-1.0, 2.0)),
+    "elu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=(1.3, 1.0, 1.0), domain=(-20, 20)),
+    "selu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=_SELU, domain=(-20, 20)),
+    "celu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=(0.5, 1.0, 2.0), domain=(-20, 20)),
+    "elu_bwd": Spec(elu_bwd, "elu_bwd", "c", arity=2, params=_SELU, domain=(-1.7, 6)),
+    "elu_bwd_x": Spec(elu_bwd_x, "elu_bwd_x", "c", arity=2, params=(0.5, 1.0, 2.0), domain=(-20, 20)),
+    "gelu_fwd": Spec(gelu_fwd, "gelu_fwd", "c", domain=(-10, 10)),
+    "gelu_bwd": Spec(gelu_bwd, "gelu_bwd", "c", arity=2, domain=(-10, 10)),
+    "gelu_tanh_fwd": Spec(gelu_tanh_fwd, "gelu_tanh_fwd", "c", domain=(-10, 10)),
+    "gelu_tanh_bwd": Spec(gelu_tanh_bwd, "gelu_tanh_bwd", "c", arity=2, domain=(-10, 10)),
+    "silu_fwd": Spec(silu_fwd, "silu_fwd", "c", domain=(-30, 30)),
+    "silu_bwd": Spec(silu_bwd, "silu_bwd", "c", arity=2, domain=(-30, 30)),
+    "softplus_fwd": Spec(softplus_fwd, "softplus_fwd", "c", params=(2.0, 20.0), domain=(-30, 30)),
+    "softplus_bwd": Spec(softplus_bwd, "softplus_bwd", "c", arity=2, params=(2.0, 20.0), domain=(-30, 30)),
+    "rrelu_noise": Spec(rrelu_noise, "rrelu_noise", "c", arity=2),
 }

@@ -15,6 +15,7 @@ import types
 import warnings
 
 from . import threads as _threads
+from .._interrupts import sigint_deferred
 
 __all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "kernels_in_use", "float_signatures"]
 
@@ -28,14 +29,16 @@ _numba = None
 def _import_numba():
     global _numba
     if _numba is None:
-        if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
-            # OpenMP first: a launch costs ~4 us against ~60 us on workqueue. Its two
-            # hazards are handled by threads.py: a forked child runs only serial builds
-            # (GNU OpenMP's pool hangs after fork), and concurrent launches are
-            # serialised by numba_parallel_lock (the losers run the serial build).
-            import numba.core.config as cfg
-            cfg.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-        import numba
+        # Ctrl-C mid-import would leave Numba half-initialised for the whole process
+        with sigint_deferred():
+            if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
+                # OpenMP first: a launch costs ~4 us against ~60 us on workqueue. Its two
+                # hazards are handled by threads.py: a forked child runs only serial builds
+                # (GNU OpenMP's pool hangs after fork), and concurrent launches are
+                # serialised by numba_parallel_lock (the losers run the serial build).
+                import numba.core.config as cfg
+                cfg.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+            import numba
         _numba = numba
     return _numba
 
@@ -80,23 +83,28 @@ class NumbaKernel:
 
     def _source(self):
         if self._pyfunc is None:
-            self._pyfunc = getattr(importlib.import_module(self.module), self.name)
+            with sigint_deferred():
+                self._pyfunc = getattr(importlib.import_module(self.module), self.name)
         return self._pyfunc
 
-    def _serial(self):
-        if self._ser is None:
+    def _build(self, slot, parallel):
+        # each build's first call compiles (or loads the cache), which imports more of
+        # Numba: it runs with Ctrl-C deferred, then the slot holds the bare dispatcher
+        with sigint_deferred():
             src = self._source()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
-                self._ser = _jit(_renamed(src, "__serial"), False)
+                disp = _jit(src if parallel else _renamed(src, "__serial"), parallel)
+        setattr(self, slot, _FirstCall(self, slot, disp))
+
+    def _serial(self):
+        if self._ser is None:
+            self._build("_ser", False)
         return self._ser
 
     def _parallel(self):
         if self._par is None:
-            src = self._source()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._par = _jit(src, True)
+            self._build("_par", True)
         return self._par
 
     def _load(self):
@@ -123,8 +131,28 @@ class NumbaKernel:
         for want, build in ((serial, self._serial), (parallel, self._parallel)):
             if want:
                 disp = build()
-                for sig in sigs:
-                    disp.compile(sig)
+                with sigint_deferred():
+                    for sig in sigs:
+                        disp.compile(sig)
+
+
+class _FirstCall:
+    """A build until its first call returns: that call runs with Ctrl-C deferred,
+    then the kernel's slot holds the bare dispatcher (attributes pass through)."""
+
+    __slots__ = ("kernel", "slot", "dispatcher")
+
+    def __init__(self, kernel, slot, dispatcher):
+        self.kernel, self.slot, self.dispatcher = kernel, slot, dispatcher
+
+    def __call__(self, *args):
+        with sigint_deferred():
+            out = self.dispatcher(*args)
+        setattr(self.kernel, self.slot, self.dispatcher)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.dispatcher, name)
 
 
 def numba_kernel(module, name, signatures, twin_of=None):

@@ -9,7 +9,7 @@ What backward keeps (the smaller of input/output, or what the derivative needs):
 
 In-place forwards write into the input's buffer and return it; whatever backward
 needs from the old input is copied before it is overwritten. Backward never writes
-into its incoming grad.
+into its incoming grad. ``infer`` (no graph) is the forward without the saving.
 """
 import numpy as np
 
@@ -36,18 +36,9 @@ def _settle(x, y, inplace):
     return y
 
 
-def _recording(ctx):
-    """True when apply() will keep this ctx for backward (a graph is being built)."""
-    try:
-        ctx.needs_input_grad
-    except AttributeError:
-        return False
-    return True
-
-
 def _keep_input(ctx, x, inplace):
     """x for backward: a copy when an in-place forward is about to overwrite it."""
-    return x.copy() if inplace and _recording(ctx) else x
+    return x.copy() if inplace and any(ctx.needs_input_grad) else x
 
 
 def _g(g, like):
@@ -56,9 +47,15 @@ def _g(g, like):
 
 class ReLU(Function):
     @staticmethod
+    def infer(x, inplace=False):
+        if not inplace:
+            return KE.relu_fwd(x)
+        return _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, inplace=False):
-        y = _settle(x, KE.relu_fwd(x, out=_target(x, inplace)), inplace)
-        ctx.save_for_backward(y)
+        y = KE.relu_fwd(x) if not inplace else ReLU.infer(x, inplace)
+        ctx.saved_tensors = (y,)
         return y
 
     @staticmethod
@@ -68,6 +65,10 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    @staticmethod
+    def infer(x, negative_slope=0.01, inplace=False):
+        return _settle(x, KE.leaky_relu_fwd(x, negative_slope, out=_target(x, inplace)), inplace)
+
     @staticmethod
     def forward(ctx, x, negative_slope=0.01, inplace=False):
         ctx.slope = negative_slope
@@ -87,9 +88,13 @@ class Hardtanh(Function):
     """Clamp to [min_val, max_val]; relu6 is Hardtanh(0, 6). Gradient 0 at the bounds."""
 
     @staticmethod
+    def infer(x, min_val=-1.0, max_val=1.0, inplace=False):
+        return _settle(x, KE.hardtanh_fwd(x, min_val, max_val, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0, inplace=False):
         ctx.lo, ctx.hi = min_val, max_val
-        y = _settle(x, KE.hardtanh_fwd(x, min_val, max_val, out=_target(x, inplace)), inplace)
+        y = Hardtanh.infer(x, min_val, max_val, inplace)
         ctx.save_for_backward(y)   # y <= lo iff x <= lo, y >= hi iff x >= hi
         return y
 
@@ -101,6 +106,10 @@ class Hardtanh(Function):
 
 class ELU(Function):
     """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)): elu, selu, celu."""
+
+    @staticmethod
+    def infer(x, alpha=1.0, scale=1.0, input_scale=1.0, inplace=False):
+        return _settle(x, KE.elu_fwd(x, alpha, scale, input_scale, out=_target(x, inplace)), inplace)
 
     @staticmethod
     def forward(ctx, x, alpha=1.0, scale=1.0, input_scale=1.0, inplace=False):
@@ -120,6 +129,10 @@ class ELU(Function):
 
 class GELU(Function):
     @staticmethod
+    def infer(x, approximate="none"):
+        return (KE.gelu_tanh_fwd if approximate == "tanh" else KE.gelu_fwd)(x)
+
+    @staticmethod
     def forward(ctx, x, approximate="none"):
         ctx.tanh = approximate == "tanh"
         ctx.save_for_backward(x)
@@ -133,6 +146,10 @@ class GELU(Function):
 
 class SiLU(Function):
     @staticmethod
+    def infer(x, inplace=False):
+        return _settle(x, KE.silu_fwd(x, out=_target(x, inplace)), inplace)
+
+    @staticmethod
     def forward(ctx, x, inplace=False):
         ctx.save_for_backward(_keep_input(ctx, x, inplace))
         return _settle(x, KE.silu_fwd(x, out=_target(x, inplace)), inplace)
@@ -144,6 +161,10 @@ class SiLU(Function):
 
 
 class Softplus(Function):
+    @staticmethod
+    def infer(x, beta=1.0, threshold=20.0):
+        return KE.softplus_fwd(x, beta, threshold)
+
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
         ctx.params = (beta, threshold)
@@ -157,6 +178,8 @@ class Softplus(Function):
 
 
 class Sigmoid(Function):
+    infer = staticmethod(KE.sigmoid_fwd)
+
     @staticmethod
     def forward(ctx, x):
         y = KE.sigmoid_fwd(x)
@@ -170,6 +193,8 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    infer = staticmethod(KE.tanh_fwd)
+
     @staticmethod
     def forward(ctx, x):
         y = KE.tanh_fwd(x)
@@ -204,6 +229,10 @@ class RReLU(Function):
 class Softmax(Function):
     """softmax along dim; LogSoftmax is the same op with the log kernels. Both save y."""
     kernels = (KA.softmax_fwd, KA.softmax_bwd)
+
+    @classmethod
+    def infer(cls, x, dim=-1):
+        return cls.kernels[0](x, dim)
 
     @classmethod
     def forward(cls, ctx, x, dim=-1):

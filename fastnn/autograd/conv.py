@@ -24,7 +24,7 @@ class Conv2d(Function):
             w = w.astype(x.dtype)
         if b is not None and b.dtype != x.dtype:
             b = b.astype(x.dtype)
-        if getattr(ctx, "needs_input_grad", None):
+        if any(ctx.needs_input_grad):
             ctx.save_for_backward(x, w)
             ctx.geom, ctx.groups, ctx.has_bias = geom, groups, b is not None
         return _k.conv2d_fwd(x, w, b, geom, groups)

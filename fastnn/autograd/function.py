@@ -3,7 +3,8 @@ backward engine (chain rule over the recorded graph).
 
 Every differentiable op in fastnn is a Function whose forward and backward take and
 return ndarrays and call the kernel layer. ``apply`` records a node only when grad
-mode is on and some input requires grad, so inference builds no graph.
+mode is on and some input requires grad, so inference builds no graph; then it runs
+the op's ``infer`` (its no-graph fast path) where the op has one.
 """
 import numpy as np
 
@@ -18,13 +19,20 @@ class Context:
     """Per-call scratch space handed to forward and backward (``ctx``).
 
     Any attribute may be set on it; ``save_for_backward`` keeps arrays for backward.
+    ``needs_input_grad`` holds one bool per positional input: whether backward must
+    return its gradient (all False when nothing is recorded).
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "freed", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "saved_tensors", "__dict__")
 
-    def __init__(self):
+    def __init__(self, needs_input_grad=()):
         self.saved_tensors = ()
-        self.freed = False
+        self.needs_input_grad = needs_input_grad
+
+    @property
+    def freed(self):
+        """Whether a backward without ``retain_graph`` has released the saved arrays."""
+        return self.saved_tensors is None
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -32,7 +40,6 @@ class Context:
     def _free(self):
         self.saved_tensors = None
         self.__dict__.clear()
-        self.freed = True
 
 
 def _tensor_cls():
@@ -46,7 +53,9 @@ class Function:
     Subclasses define static ``forward(ctx, *args, **kw) -> ndarray`` and
     ``backward(ctx, grad) -> ndarray | tuple`` (one gradient or None per positional
     input). Gradients may be returned in broadcast shape: the engine sums them back
-    to each input's shape.
+    to each input's shape. An op may also define ``infer(*args, **kw) -> ndarray``,
+    the same result without a ctx, which ``apply`` runs when nothing is recorded
+    (where an op keeps its inference fast paths).
 
     >>> import numpy as np, fastnn as fn
     >>> class Square(fn.autograd.Function):
@@ -71,6 +80,8 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
+    infer = None
+
     @classmethod
     def apply(cls, *args, **kwargs):
         # the hot path of every op: flat loops, no comprehensions (a frame each on 3.11)
@@ -84,26 +95,39 @@ class Function:
                     record = True
             else:
                 arrays.append(a)
-        ctx = Context()
-        if record and _grad_state.enabled:
-            # set only when recording: forwards test for it to know a graph is built
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad
-                                          for a in args])
-        else:
-            record = False
-        out = cls.forward(ctx, *arrays, **kwargs)
         t = _new(Tensor)     # Tensor._wrap, inlined
-        t.data = out if type(out) is np.ndarray else np.asarray(out)
         t.grad = None
-        if record:
+        if record and _grad_state.enabled:
+            ctx = _new(Context)      # Context(needs_input_grad), without the __init__ frame
+            ctx.saved_tensors = ()
+            if len(args) == 1:       # the one input records
+                ctx.needs_input_grad = _ONE
+            else:
+                need = []
+                for a in args:
+                    need.append(isinstance(a, Tensor) and a.requires_grad)
+                ctx.needs_input_grad = tuple(need)
+            out = cls.forward(ctx, *arrays, **kwargs)
             ctx.fn = cls
             ctx.inputs = args
             t._node = ctx
             t.requires_grad = True
         else:
+            infer = cls.infer
+            if infer is not None:
+                out = infer(*arrays, **kwargs)
+            else:
+                n = len(args)
+                out = cls.forward(Context(_NOTHING[n] if n < 8 else (False,) * n),
+                                  *arrays, **kwargs)
             t._node = None
             t.requires_grad = False
+        t.data = out if type(out) is np.ndarray else np.asarray(out)
         return t
+
+
+_NOTHING = tuple((False,) * n for n in range(8))     # needs_input_grad when not recording
+_ONE = (True,)
 
 
 def unbroadcast(g, shape):
@@ -116,7 +140,7 @@ def unbroadcast(g, shape):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    return np.asarray(g).reshape(shape)     # summing every axis gives a NumPy scalar
 
 
 def backward(root, grad=None, retain_graph=False):
@@ -138,7 +162,7 @@ def backward(root, grad=None, retain_graph=False):
         if isinstance(grad, Tensor):
             grad = grad.data
         grad = np.asarray(grad)
-        if grad.dtype.kind not in "fiu":
+        if grad.dtype.kind not in "fiu" and grad.dtype.name != "bfloat16":
             raise TypeError(f"backward: grad must be numeric, got dtype {grad.dtype}.")
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape "
@@ -155,7 +179,7 @@ def backward(root, grad=None, retain_graph=False):
     seen = {node}
     while stack:
         n = stack.pop()
-        if n.freed:
+        if n.saved_tensors is None:
             raise RuntimeError("backward: trying to backward through the graph a second time "
                                "(its buffers were freed); use backward(retain_graph=True) the first time.")
         for t in n.inputs:

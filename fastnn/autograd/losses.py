@@ -8,6 +8,7 @@ is back-propagated again recomputes it by replaying forward.
 """
 import numpy as np
 
+from .._kernels import activations as KA
 from .._kernels import losses as K
 from .function import Context, Function
 
@@ -23,8 +24,7 @@ def index_str(flat, shape):
 
 
 def _wants_grad(ctx, i=0):
-    need = getattr(ctx, "needs_input_grad", None)
-    return bool(need and need[i])
+    return ctx.needs_input_grad[i]
 
 
 def _keep(ctx, g, args, kwargs):
@@ -35,8 +35,7 @@ def _keep(ctx, g, args, kwargs):
 def _saved(ctx):
     g = ctx.grad
     if g is None:   # handed on by an earlier backward of a retained graph
-        c = Context()
-        c.needs_input_grad = (True, False)
+        c = Context((True, False))
         args, kwargs = ctx.replay
         ctx.fn.forward(c, *args, **kwargs)
         g = c.grad
@@ -80,7 +79,7 @@ class CrossEntropy(Function):
                 label_smoothing=0.0):
         grad = _wants_grad(ctx)
         x2 = _rows_view(x)
-        soft = target.dtype.kind == "f"
+        soft = target.dtype.kind == "f" or target.dtype.name == "bfloat16"
         if soft:
             y2 = _rows_view(target.astype(x.dtype, copy=False))
             n = x2.shape[0]
@@ -124,10 +123,10 @@ class CrossEntropy(Function):
             # d/dy of -sum w (1-eps) y log_softmax(x): the rare soft-target case
             y2, gscale = ctx.soft
             x2 = _rows_view(ctx.inputs[0].data)
-            from .._kernels.reference_losses import log_softmax
             w = 1.0 if ctx.weight is None else ctx.weight
             gr = g.reshape(-1, 1) if ctx.reduction == "none" else float(g) * gscale
-            gy = _rows_back((-(1 - ctx.eps) * w * log_softmax(x2) * gr).astype(y2.dtype), ctx.shape)
+            logp = KA.log_softmax_fwd(x2, -1)
+            gy = _rows_back((-(1 - ctx.eps) * w * logp * gr).astype(y2.dtype), ctx.shape)
         return gx, gy
 
 

@@ -1,21 +1,18 @@
 """Activation functions (same names, arguments and semantics as torch.nn.functional).
 
-Each validates at the boundary and calls one autograd Function
-(fastnn.autograd.activations), which calls compiled kernels. Inputs must be float32
-or float64 and keep their dtype; ``inplace=True`` overwrites the input's buffer and
-returns a tensor on that same buffer.
+Each validates at the boundary (fastnn._checks) and calls one autograd Function
+(fastnn.autograd.activations). The result has the input's dtype: float32 and float64
+run as they are, float16 and bfloat16 are computed in float32; other dtypes raise
+TypeError. ``inplace=True`` overwrites the input's buffer and returns a tensor on
+that same buffer.
 
 >>> import fastnn as fn, fastnn.functional as F
 >>> F.relu(fn.tensor([-1.0, 0.0, 2.0])).numpy()
 array([0., 0., 2.], dtype=float32)
 """
-import numbers
-
-import numpy as np
-
+from .. import _checks
 from .. import random as _random
 from ..autograd import activations as A
-from ..tensor import Tensor, as_array
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "rrelu", "crelu", "srelu", "elu", "selu",
            "celu", "gelu", "silu", "softplus", "sigmoid", "tanh", "hardtanh", "softmax",
@@ -23,42 +20,11 @@ __all__ = ["relu", "relu6", "leaky_relu", "prelu", "rrelu", "crelu", "srelu", "e
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _input(x, where):
-    """x as a float32/float64 Tensor (no copy for Tensors and float ndarrays)."""
-    if type(x) is not Tensor and not isinstance(x, Tensor):
-        x = Tensor._wrap(as_array(x, where=f"{where} input"))
-    if x.data.dtype not in _FLOATS:
-        raise TypeError(f"{where}: expected a float32 or float64 input, got dtype {x.data.dtype}. "
-                        f"Convert it with .astype(np.float32).")
-    return x
-
-
-def _param(p, x, where):
-    """A parameter tensor in x's dtype (float ndarrays of another dtype are cast)."""
-    if not isinstance(p, Tensor):
-        p = Tensor._wrap(as_array(p, dtype=x.data.dtype, where=where))
-    elif p.data.dtype.kind != "f":
-        raise TypeError(f"{where}: expected floating point values, got dtype {p.data.dtype}.")
-    return p
-
-
-def _real(v, name):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(v).__name__} {v!r}.")
-    return float(v)
-
-
-def _dim(dim, ndim, where):
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{where}: dim must be an int, got {type(dim).__name__} {dim!r}.")
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise ValueError(f"{where}: dim {dim} is out of range for an input with {ndim} "
-                         f"dimensions (expected {-n} <= dim < {n}).")
-    return int(dim) % n
+def _param(where, name, p, x):
+    """A parameter tensor in x's dtype (arrays are cast; see _checks.float_param)."""
+    return _checks.float_param(where, name, p, x.data.dtype)
 
 
 def relu(x, inplace=False):
@@ -77,7 +43,9 @@ def relu(x, inplace=False):
     >>> F.relu([-1.0, 3.0]).numpy()
     array([0., 3.], dtype=float32)
     """
-    return A.ReLU.apply(_input(x, "relu"), inplace=bool(inplace))
+    x, back = _checks.float_input("relu", "input", x, inplace)
+    # one positional input on the common path: apply's cheapest case
+    return back(A.ReLU.apply(x, True) if inplace else A.ReLU.apply(x))
 
 
 def relu6(x, inplace=False):
@@ -87,7 +55,8 @@ def relu6(x, inplace=False):
     >>> F.relu6([-1.0, 3.0, 9.0]).numpy()
     array([0., 3., 6.], dtype=float32)
     """
-    return A.Hardtanh.apply(_input(x, "relu6"), min_val=0.0, max_val=6.0, inplace=bool(inplace))
+    x, back = _checks.float_input("relu6", "input", x, inplace)
+    return back(A.Hardtanh.apply(x, min_val=0.0, max_val=6.0, inplace=bool(inplace)))
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
@@ -100,10 +69,11 @@ def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
     >>> F.hardtanh([-3.0, 0.5, 3.0]).numpy()
     array([-1. ,  0.5,  1. ], dtype=float32)
     """
-    lo, hi = _real(min_val, "hardtanh min_val"), _real(max_val, "hardtanh max_val")
+    lo, hi = _checks.real("hardtanh", "min_val", min_val), _checks.real("hardtanh", "max_val", max_val)
     if lo > hi:
         raise ValueError(f"hardtanh: min_val must be <= max_val, got min_val={lo}, max_val={hi}.")
-    return A.Hardtanh.apply(_input(x, "hardtanh"), min_val=lo, max_val=hi, inplace=bool(inplace))
+    x, back = _checks.float_input("hardtanh", "input", x, inplace)
+    return back(A.Hardtanh.apply(x, min_val=lo, max_val=hi, inplace=bool(inplace)))
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
@@ -113,8 +83,9 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
     >>> F.leaky_relu([-2.0, 2.0], 0.1).numpy()
     array([-0.2,  2. ], dtype=float32)
     """
-    slope = _real(negative_slope, "leaky_relu negative_slope")
-    return A.LeakyReLU.apply(_input(x, "leaky_relu"), negative_slope=slope, inplace=bool(inplace))
+    slope = _checks.real("leaky_relu", "negative_slope", negative_slope)
+    x, back = _checks.float_input("leaky_relu", "input", x, inplace)
+    return back(A.LeakyReLU.apply(x, negative_slope=slope, inplace=bool(inplace)))
 
 
 def _channels(x):
@@ -135,13 +106,13 @@ def prelu(x, weight):
     >>> F.prelu([[-2.0, -2.0]], [0.5, 0.25]).numpy()
     array([[-1. , -0.5]], dtype=float32)
     """
-    x = _input(x, "prelu")
-    w = _param(weight, x, "prelu weight")
+    x, back = _checks.float_input("prelu", "input", x)
+    w = _param("prelu", "weight", weight, x)
     c = _channels(x)
     if w.ndim > 1 or w.size not in (1, c):
         raise ValueError(f"prelu: weight must have 1 or {c} elements (channels = dim 1 of input "
                          f"shape {x.shape}), got weight of shape {w.shape}.")
-    return A.PReLU.apply(x, w)
+    return back(A.PReLU.apply(x, w))
 
 
 def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
@@ -157,18 +128,18 @@ def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, genera
     >>> F.rrelu([-3.0, 1.0], 0.25, 0.75).numpy()
     array([-1.5,  1. ], dtype=float32)
     """
-    lo, hi = _real(lower, "rrelu lower"), _real(upper, "rrelu upper")
+    lo, hi = _checks.real("rrelu", "lower", lower), _checks.real("rrelu", "upper", upper)
     if lo > hi:
         raise ValueError(f"rrelu: lower must be <= upper, got lower={lo}, upper={hi}.")
-    x = _input(x, "rrelu")
+    x, back = _checks.float_input("rrelu", "input", x, inplace)
     if not training:
-        return A.LeakyReLU.apply(x, negative_slope=(lo + hi) / 2, inplace=bool(inplace))
+        return back(A.LeakyReLU.apply(x, negative_slope=(lo + hi) / 2, inplace=bool(inplace)))
     gen = _random.resolve(generator)
     dt = x.data.dtype
     slopes = gen.numpy.random(x.shape, dtype=dt)
     slopes *= dt.type(hi - lo)
     slopes += dt.type(lo)
-    return A.RReLU.apply(x, slopes, inplace=bool(inplace))
+    return back(A.RReLU.apply(x, slopes, inplace=bool(inplace)))
 
 
 def crelu(x, dim=1):
@@ -178,10 +149,10 @@ def crelu(x, dim=1):
     >>> F.crelu([[1.0, -2.0]]).numpy()
     array([[1., 0., 0., 2.]], dtype=float32)
     """
-    x = _input(x, "crelu")
+    x, back = _checks.float_input("crelu", "input", x)
     if x.ndim == 0:
         raise ValueError("crelu: expected an input with at least 1 dimension, got a scalar.")
-    return A.CReLU.apply(x, dim=_dim(dim, x.ndim, "crelu"))
+    return back(A.CReLU.apply(x, dim=_checks.dim("crelu", "dim", dim, x.ndim)))
 
 
 def srelu(x, t_left, a_left, t_right, a_right):
@@ -201,16 +172,16 @@ def srelu(x, t_left, a_left, t_right, a_right):
     >>> F.srelu([[-2.0, 0.5, 3.0]], 0.0, 0.1, 1.0, 2.0).numpy()
     array([[-0.2,  0.5,  5. ]], dtype=float32)
     """
-    x = _input(x, "srelu")
+    x, back = _checks.float_input("srelu", "input", x)
     c = _channels(x)
     ps = []
     for name, p in (("t_left", t_left), ("a_left", a_left), ("t_right", t_right), ("a_right", a_right)):
-        p = _param(p, x, f"srelu {name}")
+        p = _param("srelu", name, p, x)
         if p.ndim > 1 or p.size not in (1, c):
             raise ValueError(f"srelu: {name} must have 1 or {c} elements (channels = dim 1 of "
                              f"input shape {x.shape}), got shape {p.shape}.")
         ps.append(p)
-    return A.SReLU.apply(x, *ps)
+    return back(A.SReLU.apply(x, *ps))
 
 
 def elu(x, alpha=1.0, inplace=False):
@@ -220,8 +191,9 @@ def elu(x, alpha=1.0, inplace=False):
     >>> F.elu([0.0, 2.0]).numpy()
     array([0., 2.], dtype=float32)
     """
-    a = _real(alpha, "elu alpha")
-    return A.ELU.apply(_input(x, "elu"), alpha=a, scale=1.0, input_scale=1.0, inplace=bool(inplace))
+    a = _checks.real("elu", "alpha", alpha)
+    x, back = _checks.float_input("elu", "input", x, inplace)
+    return back(A.ELU.apply(x, alpha=a, scale=1.0, input_scale=1.0, inplace=bool(inplace)))
 
 
 def selu(x, inplace=False):
@@ -231,8 +203,9 @@ def selu(x, inplace=False):
     >>> F.selu([1.0]).numpy()
     array([1.050701], dtype=float32)
     """
-    return A.ELU.apply(_input(x, "selu"), alpha=_SELU_ALPHA, scale=_SELU_SCALE,
-                       input_scale=1.0, inplace=bool(inplace))
+    x, back = _checks.float_input("selu", "input", x, inplace)
+    return back(A.ELU.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0,
+                            inplace=bool(inplace)))
 
 
 def celu(x, alpha=1.0, inplace=False):
@@ -245,11 +218,11 @@ def celu(x, alpha=1.0, inplace=False):
     >>> F.celu([1.0], alpha=2.0).numpy()
     array([1.], dtype=float32)
     """
-    a = _real(alpha, "celu alpha")
+    a = _checks.real("celu", "alpha", alpha)
     if a == 0:
         raise ValueError("celu: alpha must be non-zero (it divides x), got 0.")
-    return A.ELU.apply(_input(x, "celu"), alpha=a, scale=1.0, input_scale=1.0 / a,
-                       inplace=bool(inplace))
+    x, back = _checks.float_input("celu", "input", x, inplace)
+    return back(A.ELU.apply(x, alpha=a, scale=1.0, input_scale=1.0 / a, inplace=bool(inplace)))
 
 
 def gelu(x, approximate="none"):
@@ -263,9 +236,9 @@ def gelu(x, approximate="none"):
     >>> F.gelu([0.0, 10.0]).numpy()
     array([ 0., 10.], dtype=float32)
     """
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
-    return A.GELU.apply(_input(x, "gelu"), approximate=approximate)
+    _checks.option("gelu", "approximate", approximate, ("none", "tanh"))
+    x, back = _checks.float_input("gelu", "input", x)
+    return back(A.GELU.apply(x, approximate=approximate))
 
 
 def silu(x, inplace=False):
@@ -275,7 +248,8 @@ def silu(x, inplace=False):
     >>> F.silu([0.0]).numpy()
     array([0.], dtype=float32)
     """
-    return A.SiLU.apply(_input(x, "silu"), inplace=bool(inplace))
+    x, back = _checks.float_input("silu", "input", x, inplace)
+    return back(A.SiLU.apply(x, inplace=bool(inplace)))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -288,10 +262,12 @@ def softplus(x, beta=1.0, threshold=20.0):
     >>> F.softplus([0.0, 30.0]).numpy()
     array([ 0.6931472, 30.       ], dtype=float32)
     """
-    b, t = _real(beta, "softplus beta"), _real(threshold, "softplus threshold")
+    b = _checks.real("softplus", "beta", beta)
+    t = _checks.real("softplus", "threshold", threshold)
     if b == 0:
         raise ValueError("softplus: beta must be non-zero (it divides the result), got 0.")
-    return A.Softplus.apply(_input(x, "softplus"), beta=b, threshold=t)
+    x, back = _checks.float_input("softplus", "input", x)
+    return back(A.Softplus.apply(x, beta=b, threshold=t))
 
 
 def sigmoid(x):
@@ -301,7 +277,8 @@ def sigmoid(x):
     >>> F.sigmoid([0.0]).numpy()
     array([0.5], dtype=float32)
     """
-    return A.Sigmoid.apply(_input(x, "sigmoid"))
+    x, back = _checks.float_input("sigmoid", "input", x)
+    return back(A.Sigmoid.apply(x))
 
 
 def tanh(x):
@@ -311,7 +288,8 @@ def tanh(x):
     >>> F.tanh([0.0]).numpy()
     array([0.], dtype=float32)
     """
-    return A.Tanh.apply(_input(x, "tanh"))
+    x, back = _checks.float_input("tanh", "input", x)
+    return back(A.Tanh.apply(x))
 
 
 def softmax(x, dim):
@@ -324,8 +302,8 @@ def softmax(x, dim):
     >>> F.softmax([[1e4, 1e4]], dim=1).numpy()
     array([[0.5, 0.5]], dtype=float32)
     """
-    x = _input(x, "softmax")
-    return A.Softmax.apply(x, dim=_dim(dim, x.ndim, "softmax"))
+    x, back = _checks.float_input("softmax", "input", x)
+    return back(A.Softmax.apply(x, dim=_checks.dim("softmax", "dim", dim, x.ndim)))
 
 
 def log_softmax(x, dim):
@@ -338,8 +316,8 @@ def log_softmax(x, dim):
     >>> F.log_softmax([[0.0, 0.0]], dim=1).numpy()
     array([[-0.6931472, -0.6931472]], dtype=float32)
     """
-    x = _input(x, "log_softmax")
-    return A.LogSoftmax.apply(x, dim=_dim(dim, x.ndim, "log_softmax"))
+    x, back = _checks.float_input("log_softmax", "input", x)
+    return back(A.LogSoftmax.apply(x, dim=_checks.dim("log_softmax", "dim", dim, x.ndim)))
 
 
 def maxout(x, pool_size, dim=-1):
@@ -354,13 +332,12 @@ def maxout(x, pool_size, dim=-1):
     >>> F.maxout([[1.0, 5.0, -2.0, -3.0]], 2).numpy()
     array([[ 5., -2.]], dtype=float32)
     """
-    x = _input(x, "maxout")
-    if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) or pool_size < 1:
-        raise ValueError(f"maxout: pool_size must be a positive int, got {pool_size!r}.")
+    x, back = _checks.float_input("maxout", "input", x)
+    pool_size = _checks.positive_int("maxout", "pool_size", pool_size)
     if x.ndim == 0:
         raise ValueError("maxout: expected an input with at least 1 dimension, got a scalar.")
-    d = _dim(dim, x.ndim, "maxout")
+    d = _checks.dim("maxout", "dim", dim, x.ndim)
     if x.shape[d] % pool_size:
         raise ValueError(f"maxout: pool_size={pool_size} does not divide the size {x.shape[d]} of "
                          f"dim {dim} (input shape {x.shape}).")
-    return A.Maxout.apply(x, pool_size=int(pool_size), dim=d)
+    return back(A.Maxout.apply(x, pool_size=pool_size, dim=d))

@@ -4,51 +4,23 @@ Every function takes batched (N, C, H, W) or unbatched (C, H, W) input, as torch
 and validates its arguments here: the ops below (fastnn/autograd/conv.py) and the
 kernels trust them.
 """
-import numbers
-
-import numpy as np
-
+from .. import _checks
 from ..autograd.conv import AvgPool2d as _AvgPool2d
 from ..autograd.conv import Conv2d as _Conv2d
 from ..autograd.conv import MaxPool2d as _MaxPool2d
 from ..autograd.conv import Pad as _Pad
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad"]
 
 
-def _int(v, name, where, low):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
-        raise TypeError(f"{where}: {name} must be an int or a pair of ints, got "
-                        f"{type(v).__name__} {v!r}.")
-    v = int(v)
-    if v < low:
-        kind = "positive" if low == 1 else "non-negative"
-        raise ValueError(f"{where}: {name} must be {kind}, got {v}.")
-    return v
-
-
-def _pair(v, name, where, low=1):
-    """(a, b) from an int or a pair of ints, each >= low."""
-    if isinstance(v, (tuple, list)):
-        if len(v) == 1:
-            v = (v[0], v[0])
-        if len(v) != 2:
-            raise ValueError(f"{where}: {name} must be an int or a pair of ints, got {v!r}.")
-        return _int(v[0], name, where, low), _int(v[1], name, where, low)
-    a = _int(v, name, where, low)
-    return a, a
-
-
 def _float_input(x, where, ranks=(3, 4)):
-    x = as_tensor(x, f"{where} input")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{where}: input must be floating point (float32 or float64), "
-                        f"got dtype {x.data.dtype}.")
+    """(x as a float Tensor the kernels take, back) after the rank check."""
+    x, back = _checks.float_input(where, "input", x)
     if x.ndim not in ranks:
         raise ValueError(f"{where}: expected 3-D (C, H, W) unbatched or 4-D (N, C, H, W) "
                          f"batched input, got shape {x.shape}.")
-    return x
+    return x, back
 
 
 def _batched(x):
@@ -90,15 +62,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
              [42., 50.]]]], dtype=float32)
     """
     where = "conv2d"
-    x = _float_input(input, where)
-    w = as_tensor(weight, f"{where} weight")
-    b = None if bias is None else as_tensor(bias, f"{where} bias")
+    x, back = _float_input(input, where)
+    w = _checks.tensor(where, "weight", weight)
+    b = None if bias is None else _checks.tensor(where, "bias", bias)
     if w.ndim != 4:
         raise ValueError(f"{where}: weight must be 4-D (out_channels, in_channels / groups, kh, kw), "
                          f"got shape {w.shape}.")
-    if w.data.dtype.kind != "f":
-        raise TypeError(f"{where}: weight must be floating point, got dtype {w.data.dtype}.")
-    groups = _int(groups, "groups", where, 1)
+    w = _checks.float_param(where, "weight", w, x.data.dtype)
+    b = None if b is None else _checks.float_param(where, "bias", b, x.data.dtype)
+    groups = _checks.positive_int(where, "groups", groups)
     O, Cg, kh, kw = w.shape
     C = x.shape[-3]
     if O % groups:
@@ -109,8 +81,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"{Cg * groups} channels (dim {x.ndim - 3}), got input of shape {x.shape}.")
     if b is not None and b.shape != (O,):
         raise ValueError(f"{where}: bias must have shape ({O},) to match weight {w.shape}, got {b.shape}.")
-    sh, sw = _pair(stride, "stride", where)
-    dh, dw = _pair(dilation, "dilation", where)
+    sh, sw = _checks.pair(where, "stride", stride)
+    dh, dw = _checks.pair(where, "dilation", dilation)
     if isinstance(padding, str):
         if padding == "valid":
             pads = (0, 0, 0, 0)
@@ -124,7 +96,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError(f"{where}: padding must be an int, a pair of ints, 'valid' or 'same', "
                              f"got {padding!r}.")
     else:
-        ph, pw = _pair(padding, "padding", where, low=0)
+        ph, pw = _checks.pair(where, "padding", padding, low=0)
         pads = (ph, ph, pw, pw)
     H, W = x.shape[-2:]
     Hp, Wp = H + pads[0] + pads[1], W + pads[2] + pads[3]
@@ -134,7 +106,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"{eh}x{ew}; the kernel can't be larger than the padded input.")
     geom = (sh, sw, pads[0], pads[2], dh, dw, (Hp - eh) // sh + 1, (Wp - ew) // sw + 1)
     x, unbatched = _batched(x)
-    return _unbatch(_Conv2d.apply(x, w, b, geom=geom, groups=groups), unbatched)
+    return back(_unbatch(_Conv2d.apply(x, w, b, geom=geom, groups=groups), unbatched))
 
 
 def _pool_out(n, k, s, p, d, ceil_mode):
@@ -145,13 +117,13 @@ def _pool_out(n, k, s, p, d, ceil_mode):
 
 
 def _pool_geom(x, kernel_size, stride, padding, dilation, ceil_mode, where):
-    kh, kw = _pair(kernel_size, "kernel_size", where)
+    kh, kw = _checks.pair(where, "kernel_size", kernel_size)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         sh, sw = kh, kw
     else:
-        sh, sw = _pair(stride, "stride", where)
-    ph, pw = _pair(padding, "padding", where, low=0)
-    dh, dw = _pair(dilation, "dilation", where)
+        sh, sw = _checks.pair(where, "stride", stride)
+    ph, pw = _checks.pair(where, "padding", padding, low=0)
+    dh, dw = _checks.pair(where, "dilation", dilation)
     if ph > kh // 2 or pw > kw // 2:
         raise ValueError(f"{where}: pad should be at most half of kernel size, got padding=({ph}, {pw}) "
                          f"for kernel_size=({kh}, {kw}).")
@@ -190,13 +162,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
              [13., 15.]]]], dtype=float32)
     """
     where = "max_pool2d"
-    x = _float_input(input, where)
+    x, back = _float_input(input, where)
     kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = _pool_geom(x, kernel_size, stride, padding, dilation,
                                                         ceil_mode, where)
     x, unbatched = _batched(x)
     sink = [] if return_indices else None
     y = _MaxPool2d.apply(x, geom=(kh, kw, sh, sw, ph, pw, dh, dw, oh, ow), sink=sink)
-    y = _unbatch(y, unbatched)
+    y = back(_unbatch(y, unbatched))
     if return_indices:
         idx = sink[0]
         return y, Tensor(idx[0] if unbatched else idx)
@@ -229,24 +201,23 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
              [10.5, 12.5]]]], dtype=float32)
     """
     where = "avg_pool2d"
-    x = _float_input(input, where)
+    x, back = _float_input(input, where)
     kh, kw, sh, sw, ph, pw, _, _, oh, ow = _pool_geom(x, kernel_size, stride, padding, 1, ceil_mode,
                                                       where)
     divisor = 0
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (numbers.Integral,
-                                                                                   np.integer)):
-            raise TypeError(f"{where}: divisor_override must be an int or None, got "
-                            f"{type(divisor_override).__name__} {divisor_override!r}.")
+        if not _checks.is_int(divisor_override):
+            raise _checks.error(_checks.ArgumentTypeError, where, "divisor_override", "an int or None",
+                                _checks.typed(divisor_override))
         divisor = int(divisor_override)
         if divisor == 0:
-            raise ValueError(f"{where}: divisor_override must be non-zero, got 0.")
+            raise _checks.error(ValueError, where, "divisor_override", "non-zero", "0")
         if divisor < 0:
-            raise ValueError(f"{where}: divisor_override must be positive, got {divisor}.")
+            raise _checks.error(ValueError, where, "divisor_override", "positive", str(divisor))
     x, unbatched = _batched(x)
     y = _AvgPool2d.apply(x, geom=(kh, kw, sh, sw, ph, pw, oh, ow),
                          count_include_pad=bool(count_include_pad), divisor=divisor)
-    return _unbatch(y, unbatched)
+    return back(_unbatch(y, unbatched))
 
 
 def pad(input, pad, mode="constant", value=0.0):
@@ -270,20 +241,18 @@ def pad(input, pad, mode="constant", value=0.0):
     array([[-inf,   1.,   1.]], dtype=float32)
     """
     where = "pad"
-    x = as_tensor(input, f"{where} input")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{where}: input must be floating point, got dtype {x.data.dtype}.")
+    x, back = _checks.float_input(where, "input", input)
     if mode != "constant":
         raise ValueError(f"{where}: only mode='constant' is supported, got mode={mode!r}.")
     if not isinstance(pad, (tuple, list)):
-        raise TypeError(f"{where}: pad must be a tuple of ints, got {type(pad).__name__} {pad!r}.")
+        raise _checks.error(_checks.ArgumentTypeError, where, "pad", "a tuple of ints", _checks.typed(pad))
     if len(pad) % 2:
         raise ValueError(f"{where}: pad must have an even length (before, after per dimension), "
                          f"got {len(pad)} values: {tuple(pad)}.")
     if len(pad) // 2 > x.ndim:
         raise ValueError(f"{where}: pad {tuple(pad)} covers {len(pad) // 2} dimensions but the input "
                          f"has only {x.ndim} (shape {x.shape}).")
-    p = [_int(v, "each pad width", where, -(1 << 62)) for v in pad]
+    p = [_checks.integer(where, "each pad width", v) for v in pad]
     widths = [(0, 0)] * x.ndim
     for k in range(len(p) // 2):
         axis = x.ndim - 1 - k
@@ -292,8 +261,5 @@ def pad(input, pad, mode="constant", value=0.0):
             raise ValueError(f"{where}: pad ({lo}, {hi}) on dim {axis} of size {x.shape[axis]} crops "
                              f"more than the dimension holds.")
         widths[axis] = (p[2 * k], p[2 * k + 1])
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}: value must be a number, got {type(value).__name__} {value!r}.") from None
-    return _Pad.apply(x, widths=tuple(widths), value=value)
+    value = _checks.real(where, "value", value, what="a number")
+    return back(_Pad.apply(x, widths=tuple(widths), value=value))

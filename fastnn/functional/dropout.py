@@ -11,12 +11,10 @@ In eval mode (``training=False``), with ``p=0`` or on empty input, the input its
 is returned (no copy). ``inplace=True`` writes the result into the input's buffer and
 returns a tensor sharing it; use the returned tensor from then on.
 """
-import numbers
-
+from .. import _checks
 from ..autograd import grad_mode
 from ..autograd.dropout import Dropout as _Dropout
 from ..random import resolve
-from ..tensor import as_tensor
 
 __all__ = ["dropout", "alpha_dropout", "dropout2d", "dropout3d", "feature_alpha_dropout"]
 
@@ -30,31 +28,21 @@ class _DefaultP(float):
 P_DEFAULT = _DefaultP(0.5)
 
 
-def _probability(value, name, where):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a float in [0, 1], got "
-                        f"{type(value).__name__} {value!r}.")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:   # NaN fails too
-        raise ValueError(f"{where}: {name} must be a probability in [0, 1], got {value!r}.")
-    return value
-
-
 def drop_probability(p, keep_prob, where):
     """The drop probability from ``p`` or ``keep_prob`` (never both), validated."""
     if keep_prob is None:
-        return _probability(p, "p (the drop probability)", where)
+        return _checks.probability(where, "p (the drop probability)", p)
     if p is not P_DEFAULT:
         raise ValueError(f"{where}: got both p={p!r} and keep_prob={keep_prob!r}; give one "
                          f"(p is the probability to drop, keep_prob = 1 - p).")
-    return 1.0 - _probability(keep_prob, "keep_prob", where)
+    return 1.0 - _checks.probability(where, "keep_prob", keep_prob)
 
 
 def _float_input(x, where):
-    x = as_tensor(x, f"{where} input")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{where}: input must be floating point (float32 or float64), "
-                        f"got dtype {x.data.dtype}.")
+    """x as a Tensor of a float dtype (the cast to a kernel dtype waits until the
+    op runs: in eval mode x itself is returned)."""
+    x = _checks.tensor(where, "input", x)
+    _checks.kernel_dtype(where, "input", x.data.dtype)
     return x
 
 
@@ -71,13 +59,14 @@ def _apply(x, p, training, inplace, generator, where, alpha=False, units=None):
                                f"in-place operation. Use inplace=False.")
         if not x.data.flags.writeable:
             raise ValueError(f"{where}: inplace=True needs a writeable input array.")
-        if x.data.flags.c_contiguous:
-            out = x.data
+    x, back = _checks.float_input(where, "input", x, inplace)
+    if inplace and x.data.flags.c_contiguous:
+        out = x.data
     y = _Dropout.apply(x, key=gen.next_key(), p=p, alpha=alpha, units=units, out=out)
     if inplace and out is None:   # strided input: computed contiguous, copied back
         x.data[...] = y.data
         y.data = x.data
-    return y
+    return back(y)
 
 
 def dropout(x, p=P_DEFAULT, training=True, inplace=False, *, keep_prob=None, generator=None):

@@ -1,8 +1,7 @@
 """Layer functions (same as torch.nn.functional)."""
-from ..autograd import grad_mode
-from .._kernels.linear import ACTIVATIONS as _ACTS, linear_small as _linear_small
+from .. import _checks
 from ..autograd.linear import Linear as _Linear
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor
 
 __all__ = ["linear"]
 
@@ -14,31 +13,23 @@ def linear(x, weight, bias=None):
         x: (..., in_features). weight: (out_features, in_features). bias: (out_features,) or None.
 
     Raises:
-        ValueError: when the feature sizes do not match.
+        ValueError: when the feature sizes do not match. TypeError: non-float input.
 
     >>> import fastnn as fn, fastnn.functional as F
     >>> F.linear([[1.0, 2.0]], [[1.0, 1.0], [0.0, 1.0]], [0.5, 0.0]).numpy()
     array([[3.5, 2. ]], dtype=float32)
     """
-    if not grad_mode._state.enabled and isinstance(x, Tensor) and isinstance(weight, Tensor) \
-            and (bias is None or isinstance(bias, Tensor)):
-        # single-sample inference: the kernel's own checks stand in for validation
-        y = _linear_small(x.data, weight.data, None if bias is None else bias.data, _ACTS[None])
-        if y is not None:
-            return Tensor._wrap(y)
-    # validation reads the arrays directly: this runs on every Linear call
-    if not isinstance(x, Tensor):
-        x = as_tensor(x, "linear input")
+    x, back = _checks.float_input("linear", "input", x)
     if not isinstance(weight, Tensor):
-        weight = as_tensor(weight, "linear weight")
+        weight = _checks.tensor("linear", "weight", weight)
     if bias is not None and not isinstance(bias, Tensor):
-        bias = as_tensor(bias, "linear bias")
+        bias = _checks.tensor("linear", "bias", bias)
     _check(x.data, weight.data, None if bias is None else bias.data)
-    if not grad_mode._state.enabled or not (x.requires_grad or weight.requires_grad or
-                                            (bias is not None and bias.requires_grad)):
-        # nothing to record: skip the Function machinery
-        return Tensor._wrap(_Linear.compute(x.data, weight.data, None if bias is None else bias.data))
-    return _Linear.apply(x, weight, bias)
+    dt = x.data.dtype
+    weight = _checks.float_param("linear", "weight", weight, dt)
+    if bias is not None:
+        bias = _checks.float_param("linear", "bias", bias, dt)
+    return back(_Linear.apply(x, weight, bias))
 
 
 def _check(x, w, b):
@@ -50,16 +41,22 @@ def _check(x, w, b):
                          f"expected input of shape (..., {ws[1]}).")
     if b is not None and b.shape != (ws[0],):
         raise ValueError(f"linear: bias must have shape ({ws[0]},), got {b.shape}.")
-    if x.dtype.kind != "f":
-        raise TypeError(f"linear: input must be floating point, got dtype {x.dtype}.")
 
 
 def linear_nograd(x, w, b=None, act=None):
-    """act(x Wᵀ + b) on ndarrays, recording nothing: the no-grad step that
-    Sequential runs for a Linear (act=None) or a Linear followed by a ReLU
-    (act="relu"). Validates like ``linear`` where the fused kernel declines."""
-    y = _linear_small(x, w, b, _ACTS[act])
-    if y is not None:
-        return y
+    """act(x Wᵀ + b) on ndarrays, recording nothing: the step that Sequential's no-grad
+    plan runs for a Linear (act=None) or a Linear followed by a ReLU (act="relu"),
+    validated as ``linear``. Returns an array in x's dtype."""
     _check(x, w, b)
-    return _Linear.compute(x, w, b, act)
+    k = _checks.kernel_dtype("linear", "input", x.dtype)
+    if k != x.dtype:
+        return _Linear.infer(x.astype(k), _kernel_param(w, k), _kernel_param(b, k),
+                             _Linear.activation(act)).astype(x.dtype)
+    return _Linear.infer(x, _kernel_param(w, k), _kernel_param(b, k), _Linear.activation(act))
+
+
+def _kernel_param(p, dtype):
+    if p is None or p.dtype in _checks.KERNEL_FLOATS:
+        return p
+    _checks.kernel_dtype("linear", "weight", p.dtype)
+    return p.astype(dtype)

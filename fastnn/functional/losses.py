@@ -8,8 +8,9 @@ import warnings
 
 import numpy as np
 
+from .. import _checks
 from ..autograd.losses import CrossEntropy, NLLLoss, PointwiseLoss
-from ..tensor import Tensor, as_tensor, as_array
+from ..tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
@@ -18,24 +19,18 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _reduction(where, reduction, allowed=_REDUCTIONS):
-    if reduction not in allowed:
-        raise ValueError(f"{where}: reduction must be one of {', '.join(map(repr, allowed))}, "
-                         f"got {reduction!r}.")
-    return reduction
+    return _checks.option(where, "reduction", reduction, allowed)
 
 
 def _float_input(where, x):
-    x = as_tensor(x, f"{where} input")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{where}: input must be floating point (float32 or float64), got dtype "
-                        f"{x.dtype}; convert it with .astype(np.float32).")
-    return x
+    """(x as a Tensor the kernels take, back: the loss in x's dtype)."""
+    return _checks.float_input(where, "input", x)
 
 
 def _class_weight(where, weight, n_classes, dtype):
     if weight is None:
         return None
-    w = as_array(weight, where=f"{where} weight")
+    w = _checks.array(where, "weight", weight)
     if w.shape != (n_classes,):
         raise ValueError(f"{where}: weight must have one entry per class, shape ({n_classes},), "
                          f"got shape {w.shape}.")
@@ -48,13 +43,13 @@ def _class_targets(where, x, target, allow_soft):
         raise ValueError(f"{where}: input must have a class dimension, shape (C,), (N, C) or "
                          f"(N, C, d1, ...), got a 0-d input.")
     idx_shape = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
-    t = target.data if isinstance(target, Tensor) else as_array(target, where=f"{where} target")
+    t = _checks.array(where, "target", target)
     if t.dtype.kind in "iu":
         if t.shape != idx_shape:
             raise ValueError(f"{where}: input of shape {x.shape} needs class indices of shape "
                              f"{idx_shape}, got target of shape {t.shape}.")
         return t
-    if t.dtype.kind == "f":
+    if _checks.is_float(t.dtype):
         if allow_soft and t.shape == x.shape:
             return target if isinstance(target, Tensor) else t
         if t.shape == idx_shape:
@@ -94,16 +89,15 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
     >>> round(F.cross_entropy([[2.0, 0.0, 0.0]], [0]).item(), 4)
     0.2395
     """
-    x = _float_input("cross_entropy", input)
+    x, back = _float_input("cross_entropy", input)
     t = _class_targets("cross_entropy", x, target, allow_soft=True)
     if reduction not in _REDUCTIONS:
         _reduction("cross_entropy", reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}.")
+    eps = _checks.real("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight("cross_entropy", weight, c, x.dtype)
-    return CrossEntropy.apply(x, t, weight=w, ignore_index=int(ignore_index), reduction=reduction,
-                              label_smoothing=float(label_smoothing))
+    return back(CrossEntropy.apply(x, t, weight=w, ignore_index=int(ignore_index),
+                                   reduction=reduction, label_smoothing=eps))
 
 
 def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean"):
@@ -125,17 +119,17 @@ def nll_loss(input, target, *, weight=None, ignore_index=-100, reduction="mean")
     >>> F.nll_loss([[-0.5, -1.0]], [1]).item()
     1.0
     """
-    x = _float_input("nll_loss", input)
+    x, back = _float_input("nll_loss", input)
     t = _class_targets("nll_loss", x, target, allow_soft=False)
     _reduction("nll_loss", reduction)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight("nll_loss", weight, c, x.dtype)
-    return NLLLoss.apply(x, t, weight=w, ignore_index=int(ignore_index), reduction=reduction)
+    return back(NLLLoss.apply(x, t, weight=w, ignore_index=int(ignore_index), reduction=reduction))
 
 
 def _pair(where, input, target):
-    x = _float_input(where, input)
-    y = target if isinstance(target, Tensor) else as_tensor(target, f"{where} target")
+    x, back = _float_input(where, input)
+    y = _checks.tensor(where, "target", target)
     if y.shape != x.shape:
         try:
             np.broadcast_shapes(x.shape, y.shape)
@@ -145,22 +139,22 @@ def _pair(where, input, target):
         warnings.warn(f"{where}: using a target size {y.shape} that is different from the input size "
                       f"{x.shape}; they will be broadcast, which is likely not what you want.",
                       UserWarning, stacklevel=3)
-    return x, y
+    return x, y, back
 
 
 def _pointwise(where, op, input, target, reduction, p=0.0, weight=None, pos_weight=None,
                allowed=_REDUCTIONS):
-    x, y = _pair(where, input, target)
+    x, y, back = _pair(where, input, target)
     _reduction(where, reduction, allowed)
     if weight is not None:
-        weight = as_array(weight, where=f"{where} weight").astype(x.dtype, copy=False)
+        weight = _checks.array(where, "weight", weight).astype(x.dtype, copy=False)
         try:
             np.broadcast_shapes(weight.shape, x.shape)
         except ValueError:
             raise ValueError(f"{where}: weight of shape {weight.shape} cannot be broadcast to the "
                              f"input's shape {x.shape}.") from None
-    return PointwiseLoss.apply(x, y, op=op, reduction=reduction, p=p, weight=weight,
-                               pos_weight=pos_weight)
+    return back(PointwiseLoss.apply(x, y, op=op, reduction=reduction, p=p, weight=weight,
+                                    pos_weight=pos_weight))
 
 
 def mse_loss(input, target, *, reduction="mean"):
@@ -219,11 +213,10 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     >>> F.smooth_l1_loss([0.5, 3.0], [0.0, 0.0]).item()
     1.3125
     """
-    if not beta >= 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta!r}.")
+    beta = _checks.real("smooth_l1_loss", "beta", beta, low=0.0)
     if beta == 0:
         return _pointwise("smooth_l1_loss", "l1", input, target, reduction)
-    return _pointwise("smooth_l1_loss", "smooth_l1", input, target, reduction, p=float(beta))
+    return _pointwise("smooth_l1_loss", "smooth_l1", input, target, reduction, p=beta)
 
 
 def huber_loss(input, target, *, reduction="mean", delta=1.0):
@@ -242,9 +235,8 @@ def huber_loss(input, target, *, reduction="mean", delta=1.0):
     >>> F.huber_loss([0.5, 3.0], [0.0, 0.0]).item()
     1.3125
     """
-    if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta!r}.")
-    return _pointwise("huber_loss", "huber", input, target, reduction, p=float(delta))
+    delta = _checks.real("huber_loss", "delta", delta, low=0.0, low_open=True)
+    return _pointwise("huber_loss", "huber", input, target, reduction, p=delta)
 
 
 def binary_cross_entropy(input, target, *, weight=None, reduction="mean"):
@@ -268,7 +260,7 @@ def binary_cross_entropy(input, target, *, weight=None, reduction="mean"):
     """
     out = _pointwise("binary_cross_entropy", "bce", input, target, reduction, weight=weight)
     if np.isnan(out.data).any():
-        x = as_tensor(input).data
+        x = _checks.tensor("binary_cross_entropy", "input", input).data
         bad = np.argwhere((x < 0) | (x > 1))
         if bad.size:
             pos = tuple(int(i) for i in bad[0])
@@ -301,8 +293,8 @@ def binary_cross_entropy_with_logits(input, target, *, weight=None, reduction="m
     0.0
     """
     if pos_weight is not None:
-        x = _float_input("binary_cross_entropy_with_logits", input)
-        pw = as_array(pos_weight, where="binary_cross_entropy_with_logits pos_weight")
+        x, _ = _float_input("binary_cross_entropy_with_logits", input)
+        pw = _checks.array("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
         c = x.shape[-1] if x.ndim else 1
         if pw.ndim > 1 or pw.size not in (1, c):
             raise ValueError(f"binary_cross_entropy_with_logits: pos_weight must have shape ({c},) "

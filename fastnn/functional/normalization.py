@@ -3,36 +3,25 @@
 Both validate here and call one autograd Function (fastnn/autograd/norm.py), whose
 kernels are compiled (fastnn/_kernels/norm.py).
 """
-import numbers
-
 import numpy as np
 
+from .. import _checks
 from ..autograd.norm import BatchNorm as _BatchNorm
 from ..autograd.norm import LayerNorm as _LayerNorm
-from ..tensor import Tensor, as_array, as_tensor
+from ..tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm"]
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-def _float_input(x, where):
-    x = as_tensor(x, f"{where} input")
-    if x.data.dtype not in _FLOATS:
-        raise TypeError(f"{where}: expected a float32 or float64 input, got dtype "
-                        f"{x.data.dtype}. Convert it with .float().")
-    return x
-
-
-def _param(p, shape, where, name):
+def _param(p, shape, where, name, dtype):
     if p is None:
         return None
-    p = p if isinstance(p, Tensor) else as_tensor(p, f"{where} {name}")
-    if p.data.dtype.kind != "f":
+    p = _checks.tensor(where, name, p)
+    if not _checks.is_float(p.data.dtype):
         raise TypeError(f"{where}: {name} must be floating point, got dtype {p.data.dtype}.")
     if p.shape != tuple(shape):
         raise ValueError(f"{where}: {name} must have shape {tuple(shape)}, got {p.shape}.")
-    return p
+    return _checks.float_param(where, name, p, dtype)
 
 
 def _stat(a, C, where, name):
@@ -40,7 +29,7 @@ def _stat(a, C, where, name):
     if a is None:
         return None
     arr = a.data if isinstance(a, Tensor) else a
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+    if not isinstance(arr, np.ndarray) or not _checks.is_float(arr.dtype):
         raise TypeError(f"{where}: {name} must be a float ndarray or Tensor of shape ({C},) "
                         f"(it is updated in place), got {type(a).__name__}"
                         f"{' of dtype ' + str(arr.dtype) if isinstance(arr, np.ndarray) else ''}.")
@@ -50,15 +39,6 @@ def _stat(a, C, where, name):
     if not arr.flags.writeable:
         raise ValueError(f"{where}: {name} is read-only; it must be writeable (updated in place).")
     return arr
-
-
-def _real(v, where, name, low=None):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a real number, got {type(v).__name__} {v!r}.")
-    v = float(v)
-    if low is not None and not v >= low:
-        raise ValueError(f"{where}: {name} must be >= {low}, got {v!r}.")
-    return v
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -97,17 +77,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     (array([0.2, 0.4], dtype=float32), array([1.1, 1.7], dtype=float32))
     """
     where = "batch_norm"
-    x = _float_input(input, where)
+    x, back = _checks.float_input(where, "input", input)
     if x.ndim < 2:
         raise ValueError(f"{where}: expected input of shape (N, C) or (N, C, *), got shape {x.shape}.")
     C = x.shape[1]
     rm = _stat(running_mean, C, where, "running_mean")
     rv = _stat(running_var, C, where, "running_var")
-    w = _param(weight, (C,), where, "weight")
-    b = _param(bias, (C,), where, "bias")
-    eps = _real(eps, where, "eps", 0.0)
+    w = _param(weight, (C,), where, "weight", x.data.dtype)
+    b = _param(bias, (C,), where, "bias", x.data.dtype)
+    eps = _checks.real(where, "eps", eps, low=0.0)
     if training:
-        momentum = _real(momentum, where, "momentum")
+        momentum = _checks.real(where, "momentum", momentum)
         per_channel = x.data.size // C if C else 0
         if per_channel <= 1:
             raise ValueError(f"{where}: expected more than 1 value per channel when training, "
@@ -115,9 +95,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     elif rm is None or rv is None:
         raise ValueError(f"{where}: running_mean and running_var must be given when "
                          f"training=False (or pass training=True to use the batch statistics).")
-    return _BatchNorm.apply(x, w, b, running_mean=rm, running_var=rv, training=bool(training),
-                            momentum=momentum, eps=eps,
-                            unbiased_running_var=bool(unbiased_running_var))
+    return back(_BatchNorm.apply(x, w, b, running_mean=rm, running_var=rv,
+                                 training=bool(training), momentum=momentum, eps=eps,
+                                 unbiased_running_var=bool(unbiased_running_var)))
 
 
 def _shape(normalized_shape, where):
@@ -158,12 +138,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
            [ 0.,  0.]], dtype=float32)
     """
     where = "layer_norm"
-    x = _float_input(input, where)
+    x, back = _checks.float_input(where, "input", input)
     shape = _shape(normalized_shape, where)
     if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise ValueError(f"{where}: expected input with trailing dims {shape} "
                          f"(normalized_shape), got input of shape {x.shape}.")
-    w = _param(weight, shape, where, "weight")
-    b = _param(bias, shape, where, "bias")
-    eps = _real(eps, where, "eps", 0.0)
-    return _LayerNorm.apply(x, w, b, nd=len(shape), eps=eps)
+    w = _param(weight, shape, where, "weight", x.data.dtype)
+    b = _param(bias, shape, where, "bias", x.data.dtype)
+    eps = _checks.real(where, "eps", eps, low=0.0)
+    return back(_LayerNorm.apply(x, w, b, nd=len(shape), eps=eps))

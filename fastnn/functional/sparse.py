@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.norm import Embedding as _Embedding
+from .. import _checks
 from ..tensor import Tensor, as_tensor
 
 __all__ = ["embedding"]
@@ -43,7 +44,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{where}: expected integer indices (int64 or int32), got dtype {idx.dtype}.")
     w = weight if isinstance(weight, Tensor) else as_tensor(weight, f"{where} weight")
-    if w.data.dtype.kind != "f":
+    if not _checks.is_float(w.data.dtype):
         raise TypeError(f"{where}: weight must be floating point, got dtype {w.data.dtype}.")
     if w.ndim != 2:
         raise ValueError(f"{where}: weight must be 2-D (num_embeddings, embedding_dim), got shape "

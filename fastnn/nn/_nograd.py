@@ -1,18 +1,22 @@
-"""Sequential's no-grad path: a plan of steps, rebuilt when the layout changes.
+"""Sequential's no-grad path: a plan of steps, built from the module list.
 
 Under ``fn.no_grad()`` nothing is recorded, so a Sequential need not hand a Tensor
 from module to module. Each run of Linear layers (a ReLU after a Linear fused into
 it; eval-mode dropout and Identity between them skipped) is one DENSE step: for a
-few rows one C call runs the whole chain, reading each W once and applying bias
-and ReLU on the way out (``_kernels.linear.linear_chain``); otherwise, or when a
+few rows one fused call runs the whole chain, reading each W once and applying
+bias and ReLU on the way out (``autograd.Linear.chain``); otherwise, or when a
 dropout in the run is in training mode, its layers run one by one on arrays
 (``F.linear_nograd``). Any other module is called as usual, and the result is
-wrapped once. Only the exact types fuse: a subclass may override forward.
+wrapped once. Only the exact types in ``KINDS`` fuse: a subclass may override
+forward.
 
-The plan holds Parameter objects, not arrays: their ``.data`` is read on every call,
-and a new Parameter or module anywhere bumps the layout version, which rebuilds it.
+The plan holds Parameter objects (their ``.data`` is read on every call). Sequential
+rebuilds it when its own list of modules changes, and a module whose parameters or
+sub-modules change tells the Sequentials whose plans hold it (Module._layout_changed),
+so a call pays no check. A new kind of fused step is a row in ``KINDS`` and a branch
+in ``build_plan``/``run_plan``.
 """
-from .._kernels.linear import ACTIVATIONS, linear_chain
+from ..autograd.linear import Linear as _LinearOp
 from ..functional.layers import linear_nograd
 from ..tensor import Tensor, as_array
 from .activation import ReLU
@@ -21,24 +25,23 @@ from .linear import Identity, Linear
 
 __all__ = ["build_plan", "run_plan"]
 
+_chain = _LinearOp.chain
+
 CALL, LINEAR, SKIP_IN_EVAL, SKIP, DENSE = range(5)
-_DROPOUTS = (Dropout, AlphaDropout, Dropout2d, Dropout3d, FeatureAlphaDropout)
-_NAMES = {code: name for name, code in ACTIVATIONS.items()}
+
+#: exact module type -> its kind of step (anything else is CALLed)
+KINDS = {Linear: LINEAR, Identity: SKIP, Dropout: SKIP_IN_EVAL, AlphaDropout: SKIP_IN_EVAL,
+         Dropout2d: SKIP_IN_EVAL, Dropout3d: SKIP_IN_EVAL, FeatureAlphaDropout: SKIP_IN_EVAL}
 
 
 def _steps(modules):
-    """(kind, module, activation code) per module, a ReLU folded into its Linear."""
+    """(kind, module, fused activation name) per module, a ReLU folded into its Linear."""
     steps, i = [], 0
     while i < len(modules):
-        m, kind, act = modules[i], CALL, ACTIVATIONS[None]
-        if type(m) is Linear:
-            kind = LINEAR
-            if i + 1 < len(modules) and type(modules[i + 1]) is ReLU:
-                act, i = ACTIVATIONS["relu"], i + 1
-        elif type(m) in _DROPOUTS:
-            kind = SKIP_IN_EVAL
-        elif type(m) is Identity:
-            kind = SKIP
+        m, act = modules[i], None
+        kind = KINDS.get(type(m), CALL)
+        if kind == LINEAR and i + 1 < len(modules) and type(modules[i + 1]) is ReLU:
+            act, i = "relu", i + 1
         steps.append((kind, m, act))
         i += 1
     return steps
@@ -46,7 +49,7 @@ def _steps(modules):
 
 def build_plan(modules):
     """The steps for a sequence of modules: (CALL | SKIP | SKIP_IN_EVAL, module, _)
-    or (DENSE, ((weight, bias, act), ...), (dropouts, the run's own steps))."""
+    or (DENSE, ((weight, bias, activation code), ...), (dropouts, the run's own steps))."""
     steps, plan, i = _steps(modules), [], 0
     while i < len(steps):
         if steps[i][0] != LINEAR:
@@ -59,7 +62,8 @@ def build_plan(modules):
             if steps[j][0] == LINEAR:
                 end = j
         run = tuple(steps[i:end + 1])
-        layers = tuple((m.weight, m.bias, act) for kind, m, act in run if kind == LINEAR)
+        layers = tuple((m.weight, m.bias, _LinearOp.activation(act))
+                       for kind, m, act in run if kind == LINEAR)
         drops = tuple(m for kind, m, _ in run if kind == SKIP_IN_EVAL)
         plan.append((DENSE, layers, (drops, run)))
         i = end + 1
@@ -82,7 +86,7 @@ def run_plan(plan, x):
                 if d.training:
                     break
             else:
-                y = linear_chain(x, m)
+                y = _chain(x, m)
             x = _one_by_one(extra[1], x) if y is None else y
         elif kind != CALL and (kind == SKIP or not m.training) and (raw or type(x) is Tensor):
             continue
@@ -98,7 +102,7 @@ def _one_by_one(steps, x):
     for kind, m, act in steps:
         if kind == LINEAR:
             b = m.bias
-            x = linear_nograd(x, m.weight.data, None if b is None else b.data, _NAMES[act])
+            x = linear_nograd(x, m.weight.data, None if b is None else b.data, act)
         elif kind == SKIP_IN_EVAL and m.training:
             x = m(Tensor._wrap(x)).data
     return x

@@ -8,18 +8,13 @@ import warnings
 
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
 from .module import Module, Parameter
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "CReLU", "SReLU", "ELU", "SELU",
            "CELU", "GELU", "SiLU", "Softplus", "Sigmoid", "Tanh", "Hardtanh", "Softmax",
            "LogSoftmax", "Maxout"]
-
-
-def _num_parameters(where, n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{where}: num_parameters must be a positive int, got {n!r}.")
-    return int(n)
 
 
 class _Inplace(Module):
@@ -89,7 +84,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, dtype=np.float32):
         super().__init__()
-        self.num_parameters = _num_parameters("PReLU", num_parameters)
+        self.num_parameters = _checks.positive_int("PReLU", "num_parameters", num_parameters)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype))
 
     def forward(self, x):
@@ -153,7 +148,7 @@ class SReLU(Module):
 
     def __init__(self, num_parameters=1, dtype=np.float32):
         super().__init__()
-        n = self.num_parameters = _num_parameters("SReLU", num_parameters)
+        n = self.num_parameters = _checks.positive_int("SReLU", "num_parameters", num_parameters)
         self.t_left = Parameter(np.zeros(n, dtype))
         self.a_left = Parameter(np.full(n, 0.2, dtype))
         self.t_right = Parameter(np.ones(n, dtype))
@@ -294,9 +289,7 @@ class Maxout(Module):
 
     def __init__(self, pool_size, dim=-1):
         super().__init__()
-        if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) or pool_size < 1:
-            raise ValueError(f"Maxout: pool_size must be a positive int, got {pool_size!r}.")
-        self.pool_size, self.dim = int(pool_size), dim
+        self.pool_size, self.dim = _checks.positive_int("Maxout", "pool_size", pool_size), dim
 
     def forward(self, x):
         return F.maxout(x, self.pool_size, self.dim)

@@ -3,19 +3,13 @@ import math
 
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
-from ..functional.conv import _pair
 from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d"]
-
-
-def _positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}.")
-    return int(value)
 
 
 class Conv2d(Module):
@@ -43,17 +37,17 @@ class Conv2d(Module):
                  groups=1, bias=True, dtype=np.float32, generator=None):
         super().__init__()
         where = "Conv2d"
-        self.in_channels = _positive(f"{where} in_channels", in_channels)
-        self.out_channels = _positive(f"{where} out_channels", out_channels)
-        self.groups = _positive(f"{where} groups", groups)
+        self.in_channels = _checks.positive_int(where, "in_channels", in_channels)
+        self.out_channels = _checks.positive_int(where, "out_channels", out_channels)
+        self.groups = _checks.positive_int(where, "groups", groups)
         if self.in_channels % self.groups:
             raise ValueError(f"{where}: in_channels ({in_channels}) must be divisible by groups ({groups}).")
         if self.out_channels % self.groups:
             raise ValueError(f"{where}: out_channels ({out_channels}) must be divisible by groups "
                              f"({groups}).")
-        self.kernel_size = _pair(kernel_size, "kernel_size", where)
-        self.stride = _pair(stride, "stride", where)
-        self.dilation = _pair(dilation, "dilation", where)
+        self.kernel_size = _checks.pair(where, "kernel_size", kernel_size)
+        self.stride = _checks.pair(where, "stride", stride)
+        self.dilation = _checks.pair(where, "dilation", dilation)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{where}: padding must be an int, a pair, 'valid' or 'same', "
@@ -63,7 +57,7 @@ class Conv2d(Module):
                                  f"(got stride={stride!r}).")
             self.padding = padding
         else:
-            self.padding = _pair(padding, "padding", where, low=0)
+            self.padding = _checks.pair(where, "padding", padding, low=0)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         self.weight = Parameter(empty_aligned(shape, dtype))
         if bias:

@@ -3,18 +3,13 @@ import math
 
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
 from ..tensor import empty_aligned
 from . import init
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Identity", "Flatten"]
-
-
-def _check_size(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}.")
-    return int(value)
 
 
 class Linear(Module):
@@ -31,8 +26,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=np.float32, generator=None):
         super().__init__()
-        self.in_features = _check_size("Linear in_features", in_features)
-        self.out_features = _check_size("Linear out_features", out_features)
+        self.in_features = _checks.positive_int("Linear", "in_features", in_features)
+        self.out_features = _checks.positive_int("Linear", "out_features", out_features)
         self.weight = Parameter(empty_aligned((self.out_features, self.in_features), dtype))
         self.bias = Parameter(empty_aligned(self.out_features, dtype)) if bias else None
         if not bias:

@@ -1,15 +1,14 @@
 """The module system, as torch.nn: Module, Parameter, Sequential."""
+import weakref
 from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.grad_mode import _state as _grad_state
+from .. import _checks
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, as_array, empty_aligned
 
 _nograd = None      # .nn._nograd, imported on first use (it imports the layer modules)
-# Bumped whenever any module gains, loses or swaps a parameter or sub-module: plans
-# that hold Parameter objects (Sequential's no-grad plan) are rebuilt after a change.
-_LAYOUT = [0]
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList"]
 
@@ -21,7 +20,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         arr = as_array(data, where="Parameter")
-        if arr.dtype.kind != "f":
+        if not _checks.is_float(arr.dtype):
             raise TypeError(f"Parameter: expected floating point data, got dtype {arr.dtype}.")
         super().__init__(arr, requires_grad=requires_grad)
 
@@ -57,7 +56,8 @@ class Module:
     ['fc.weight', 'fc.bias']
     """
 
-    _transient = ()
+    # _plan_users: the Sequentials whose no-grad plan holds this module's parameters
+    _transient = ("_plan_users",)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -74,7 +74,7 @@ class Module:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes.")
         params, modules = d["_parameters"], d["_modules"]
         if name in params or name in modules or isinstance(value, (Parameter, Module)):
-            _LAYOUT[0] += 1
+            self._layout_changed()
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
@@ -99,13 +99,29 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
-        _LAYOUT[0] += 1
+        self._layout_changed()
         for store in (self._parameters, self._modules, self._buffers):
             if name in store:
                 del store[name]
                 self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
+
+    def _layout_changed(self):
+        """A parameter or sub-module was added, removed or replaced: the no-grad plans
+        that hold this module's parameters rebuild on their next call."""
+        users = self.__dict__.get("_plan_users")
+        if users:
+            for seq in list(users):
+                seq._refresh()
+
+    def _used_by_plan(self, seq):
+        """Sequential ``seq`` holds this module's parameters in its no-grad plan."""
+        users = self.__dict__.get("_plan_users")
+        if users is None:
+            users = weakref.WeakSet()
+            object.__setattr__(self, "_plan_users", users)
+        users.add(seq)
 
     def register_buffer(self, name, array):
         """A named non-learnable array saved in the state dict (e.g. running statistics)."""
@@ -114,14 +130,14 @@ class Module:
     def register_parameter(self, name, param):
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got {type(param).__name__}.")
-        _LAYOUT[0] += 1
+        self._layout_changed()
         self._parameters[name] = param
         self.__dict__[name] = param
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}.")
-        _LAYOUT[0] += 1
+        self._layout_changed()
         self._modules[name] = module
         self.__dict__[name] = module
 
@@ -320,7 +336,7 @@ class Sequential(Module):
     (1, 2)
     """
 
-    _transient = ("_plan",)     # holds this process's Parameter objects and layout tag
+    _transient = ("_plan",)     # the no-grad plan: a cache, rebuilt on use
 
     def __init__(self, *modules):
         super().__init__()
@@ -373,18 +389,17 @@ class Sequential(Module):
         for k in (keys[i] if isinstance(i, slice) else [keys[i]]):
             del self._modules[k]
             self.__dict__.pop(k, None)
-        _LAYOUT[0] += 1
         self._refresh()
 
     def __iter__(self):
         return iter(self._modules.values())
 
     def forward(self, x):
-        if not _grad_state.enabled:
+        if not is_grad_enabled():
             plan = self._plan
-            if plan is None or plan[0] != _LAYOUT[0]:
+            if plan is None:
                 plan = self._build_plan()
-            return _nograd.run_plan(plan[1], x)
+            return _nograd.run_plan(plan, x)
         for m in self._seq:
             x = m(x)
         return x
@@ -393,7 +408,9 @@ class Sequential(Module):
         global _nograd
         if _nograd is None:
             from . import _nograd
-        plan = (_LAYOUT[0], _nograd.build_plan(self._seq))
+        plan = _nograd.build_plan(self._seq)
+        for m in self._seq:
+            m._used_by_plan(self)
         object.__setattr__(self, "_plan", plan)
         return plan
 

@@ -1,8 +1,7 @@
 """Normalisation layers (same as torch.nn): BatchNorm1d/2d/3d and LayerNorm."""
-import numbers
-
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
 from .._device import check_device
 from ..tensor import empty_aligned
@@ -12,18 +11,14 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 def _positive(where, name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {v!r}.")
-    return int(v)
+    return _checks.positive_int(where, name, v)
 
 
 def _nonneg(where, name, v, allow_none=False):
     if v is None and allow_none:
         return None
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v >= 0:
-        raise ValueError(f"{where}: {name} must be a non-negative number"
-                         f"{' or None' if allow_none else ''}, got {v!r}.")
-    return float(v)
+    return _checks.real(where, name, v, low=0.0,
+                        what="a non-negative number" + (" or None" if allow_none else ""))
 
 
 class _BatchNorm(Module):

@@ -1,8 +1,7 @@
 """Embedding layer (same as torch.nn.Embedding)."""
-import numbers
-
 import numpy as np
 
+from .. import _checks
 from .. import functional as F
 from .._device import check_device
 from ..random import resolve
@@ -35,19 +34,16 @@ class Embedding(Module):
         super().__init__()
         where = "Embedding"
         check_device(device, where)
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ValueError(f"{where}: {name} must be a non-negative int, got {v!r}.")
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.integer(where, "num_embeddings", num_embeddings, low=0)
+        self.embedding_dim = _checks.integer(where, "embedding_dim", embedding_dim, low=0)
         if padding_idx is not None:
             if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
                     or not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"{where}: padding_idx must be within num_embeddings "
                                  f"({self.num_embeddings}), got {padding_idx!r}.")
             padding_idx = int(padding_idx) % self.num_embeddings
-        if max_norm is not None and (isinstance(max_norm, bool) or
-                                     not isinstance(max_norm, numbers.Real)):
-            raise TypeError(f"{where}: max_norm must be a number or None, got {max_norm!r}.")
+        if max_norm is not None:
+            _checks.real(where, "max_norm", max_norm, what="a number or None")
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), bool(sparse)
         shape = (self.num_embeddings, self.embedding_dim)

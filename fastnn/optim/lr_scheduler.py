@@ -8,6 +8,7 @@ Exponential, CosineAnnealing) so does this module, so the numbers match to the u
 import math
 from collections import Counter
 
+from .. import _checks
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
@@ -104,10 +105,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: expected step_size to be a positive int, got "
-                             f"step_size={step_size!r}.")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = _checks.positive_int("StepLR", "step_size", step_size)
+        self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -165,10 +164,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: expected T_max to be a positive int, got "
-                             f"T_max={T_max!r}.")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = _checks.positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

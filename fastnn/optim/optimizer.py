@@ -5,10 +5,10 @@ Subclasses add the math: ``_check(group)`` validates a group's hyper-parameters,
 ``_update(group)`` runs one fused kernel per parameter (fastnn._kernels.optim).
 """
 import math
-import numbers
 
 import numpy as np
 
+from .. import _checks
 from ..autograd import enable_grad
 from ..tensor import Tensor
 from ._pack import Pack
@@ -19,18 +19,9 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def check_number(owner, name, value, low=0.0, high=None, high_open=False):
-    """Raise ValueError unless ``low <= value`` (and ``value < high`` or ``<= high``).
-
-    NaN fails every comparison, so it is rejected too.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{owner}: expected {name} to be a real number, got "
-                         f"{type(value).__name__} {value!r}.")
-    ok = value >= low and (high is None or (value < high if high_open else value <= high))
-    if not ok:
-        bound = f"{low} <= {name}" + ("" if high is None else
-                                      f" {'<' if high_open else '<='} {high}")
-        raise ValueError(f"{owner}: expected {bound}, got {name}={value!r}.")
+    """Raise ValueError unless ``low <= value`` (and ``value < high`` or ``<= high``);
+    NaN is rejected too. fastnn._checks.real, in the optimizers' argument order."""
+    _checks.real(owner, name, value, low, high, high_open=high_open)
 
 
 class Optimizer:
