@@ -82,6 +82,7 @@ def _spawn(spec):
     path, _, env_s = spec.partition(":")
     env = dict(os.environ)
     env.pop("FASTNN_ISA", None)
+    env.pop("FASTNN_ENGINE", None)
     env["PYTHONPATH"] = os.path.abspath(path) + os.pathsep + HERE
     for kv in filter(None, env_s.split(",")):
         k, _, v = kv.partition("=")
@@ -111,6 +112,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=2.0)
     a = ap.parse_args()
     import numpy as np
+    os.environ["FASTNN_ENGINE"] = "numba"   # listing the benchmarks needs no kernel
+    sys.path.insert(0, os.path.abspath(a.a.partition(":")[0]))
     wa, wb = _spawn(a.a), _spawn(a.b)
     ratios = []
     try:
