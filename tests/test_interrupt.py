@@ -98,18 +98,24 @@ def test_sigint_anywhere_in_the_first_step_leaves_a_working_process(engine, tria
 
 
 def test_sigint_deferred_delivers_the_interrupt_after_the_block():
-    before = signal.getsignal(signal.SIGINT)
-    if before is not signal.default_int_handler:
-        pytest.skip("SIGINT is not Python's default handler here")
-    reached = []
-    with pytest.raises(KeyboardInterrupt):
-        with sigint_deferred():
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)   # as in an interactive run
+    try:
+        reached = []
+        with pytest.raises(KeyboardInterrupt):
+            with sigint_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)                    # a handler would have run by now
+                reached.append("end of block")
+        assert reached == ["end of block"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with sigint_deferred():                     # nothing pending: nothing raised
+            with sigint_deferred():
+                pass
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with sigint_deferred():                     # an ignored SIGINT stays ignored
             os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)                    # a handler would have run by now
-            reached.append("end of block")
-    assert reached == ["end of block"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with sigint_deferred():                     # nothing pending: nothing raised
-        with sigint_deferred():
-            pass
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

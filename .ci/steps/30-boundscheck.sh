@@ -11,6 +11,8 @@ else
     find "$WORK" \( -name '*.so' -o -name '*.pyd' -o -name build \) -prune -exec rm -rf {} +
 fi
 cd "$WORK"
+# the checked build compiles in place, so its build tools live in the CI venv
+pip install -q "cython>=3" setuptools numpy numba pytest hypothesis
 FASTNN_BOUNDSCHECK=1 FASTNN_ARCH=native timeout 1200 python setup.py build_ext --inplace -q
 export NUMBA_BOUNDSCHECK=1 NUMBA_CACHE_DIR="$WORK/numba-cache" FASTNN_ENGINE=c
 # the kernel families' own tests, the optimizers (Numba loops) and the dtype/size sweep
