@@ -31,7 +31,7 @@ __all__ = ["mean_squared_error", "mse", "mean_absolute_error", "mae",
 # --- argument handling -------------------------------------------------------------
 def _pred(where, y_pred):
     p = as_tensor(y_pred, f"{where} y_pred")
-    if p.data.dtype.kind != "f":
+    if not _checks.is_float(p.data.dtype):    # bfloat16 is a float: keep its graph
         p = Tensor._wrap(p.data.astype(np.float32))
     # float16 and byte-swapped predictions are computed in float32, Keras's loss dtype
     p = _checks.float_param(where, "y_pred", p, np.float32)

@@ -12,6 +12,7 @@ from . import callbacks as _callbacks
 from . import losses as _losses
 from . import metrics as _metrics
 from . import optim as _optim
+from ._interrupts import sigint_deferred as _sigint_deferred
 from .autograd import no_grad
 from .layers import LAYERS, Layer
 from .nn.module import Module
@@ -25,7 +26,7 @@ __all__ = ["Sequential", "load_model"]
 
 def _data(x, where):
     arr = as_array(x, where=where)
-    if arr.dtype == np.float64:
+    if arr.dtype.kind == "f" and arr.dtype.itemsize == 8:     # '>f8' too
         arr = arr.astype(np.float32)   # Keras casts inputs to the model's float32
     return arr
 
@@ -148,6 +149,8 @@ class Sequential(Module):
                 validation_data = (x_val, y_val)
         self._ensure_ready(x)
         history = _callbacks.History()
+        # set now, so a fit stopped by Ctrl-C or an exception keeps its finished epochs
+        self.history = history
         cbs = [history] + list(callbacks or [])
         nan_ok = any(isinstance(c, _callbacks.TerminateOnNaN) for c in cbs)
         for c in cbs:
@@ -178,7 +181,8 @@ class Sequential(Module):
                         f"fit: the loss became NaN or infinite ({loss_v}) at epoch {epoch + 1}, "
                         f"batch {b + 1}; lower the learning rate or check the data, or pass "
                         f"callbacks=[fn.callbacks.TerminateOnNaN()] to stop quietly.")
-                self.optimizer.step()
+                with _sigint_deferred():     # Ctrl-C never leaves a step half applied
+                    self.optimizer.step()
                 nb = len(yb)
                 seen += nb
                 sums["loss"] = sums.get("loss", 0.0) + loss_v * nb

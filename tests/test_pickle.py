@@ -158,3 +158,47 @@ def test_pickled_keras_model_predicts_and_fits_bitwise(where, tmp_path, run_pyth
     np.testing.assert_array_equal(loss, h.history["loss"])
     for a, b in zip(after, _snapshot(m)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_pickled_net_and_optimizer_in_a_child_continue_bitwise(opt_name, tmp_path, run_python):
+    """(net, optimizer) pickled together after a few steps (state and any cached packs
+    exist): the copy, in another process, takes the next steps bitwise like the
+    original; the original, stepped here, is untouched by the copy."""
+    net = _net()
+    x, y = _data()
+    kw = {"momentum": 0.9} if opt_name in ("SGD", "RMSprop") else {}
+    opt = getattr(fn.optim, opt_name)(net.parameters(), lr=1e-2, **kw)
+
+    def steps(net, opt, n):
+        for _ in range(n):
+            opt.zero_grad()
+            fn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+
+    steps(net, opt, 3)
+    (tmp_path / "both.pkl").write_bytes(pickle.dumps((net, opt)))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    run_python("""
+        import pickle, numpy as np, fastnn as fn
+        x, y = np.load("x.npy"), np.load("y.npy")
+        junk = [np.ones(1000, np.float32) for _ in range(50)]     # move the allocator on
+        net, opt = pickle.loads(open("both.pkl", "rb").read())
+        assert {id(p) for p in net.parameters()} == {id(p) for g in opt.param_groups for p in g["params"]}
+        for _ in range(2):
+            opt.zero_grad()
+            fn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+        np.savez("after.npz", *[p.data for p in net.parameters()])
+    """)
+    clone_net, clone_opt = pickle.loads(pickle.dumps((net, opt)))    # and one in this process
+    before = _snapshot(net)
+    steps(clone_net, clone_opt, 2)
+    for a, b in zip(before, _snapshot(net)):
+        np.testing.assert_array_equal(a, b)
+    steps(net, opt, 2)
+    after = np.load(tmp_path / "after.npz")
+    for i, (w, c) in enumerate(zip(_snapshot(net), _snapshot(clone_net))):
+        np.testing.assert_array_equal(after[f"arr_{i}"], w)
+        np.testing.assert_array_equal(c, w)

@@ -553,3 +553,94 @@ def test_kill_9_mid_save_keeps_the_previous_file(tmp_path):
     out = fn.load(target)
     assert out["gen"] == 1 and out["w"].shape == (50_000_000,)
     assert sorted(os.listdir(tmp_path)) == ["ckpt.fnn"]
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("exc", [OSError(28, "No space left on device"), _Boom("bug"),
+                                 KeyboardInterrupt()], ids=["ENOSPC", "exception", "Ctrl-C"])
+@pytest.mark.parametrize("how", ["fn.save", "model.save"])
+def test_a_save_failing_mid_write_keeps_the_previous_file(exc, how, tmp_path, monkeypatch):
+    """Whatever stops a save half-way (a full disk, a bug, Ctrl-C) propagates, leaves the
+    previous file loading as before, and no temporary file behind."""
+    target = tmp_path / "ckpt.fnn"
+    m = fn.models.Sequential([fn.layers.Dense(64, input_shape=(64,)), fn.layers.Dense(3)])
+    x = np.eye(64, dtype=np.float32)
+    m.predict(x)
+    m.save(target)
+    fn.save({"gen": 0}, tmp_path / "state.fnn")
+    expect = m.predict(x)
+    write_array, calls = np.lib.format.write_array, []
+
+    def failing(fh, arr, *a, **k):       # the second array dies after half its bytes
+        calls.append(arr.nbytes)
+        if len(calls) == 2:
+            fh.write(arr.tobytes()[:arr.nbytes // 2])
+            raise exc
+        return write_array(fh, arr, *a, **k)
+
+    monkeypatch.setattr(np.lib.format, "write_array", failing)
+    for layer in m.layers:
+        for p in layer.parameters():
+            p.data[...] = 7.0
+    with pytest.raises(type(exc)):
+        if how == "fn.save":
+            fn.save({"gen": 1, "a": np.ones(1000), "b": np.ones(1000)}, tmp_path / "state.fnn")
+        else:
+            m.save(target)
+    assert len(calls) == 2
+    monkeypatch.setattr(np.lib.format, "write_array", write_array)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.fnn", "state.fnn"]
+    assert fn.load(tmp_path / "state.fnn") == {"gen": 0}
+    np.testing.assert_array_equal(fn.models.load_model(target).predict(x), expect)
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_save_keeps_the_previous_file(tmp_path):
+    """A real SIGINT at several points of a 100 MB save: KeyboardInterrupt, the previous
+    file intact, the temporary file removed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from conftest import subprocess_env
+    target = tmp_path / "ckpt.fnn"
+    fn.save({"gen": 0, "w": np.zeros(10, np.float32)}, target)
+    code = (f"import signal, numpy as np, fastnn as fn\n"
+            f"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            f"w = [np.ones(1_000_000, np.float32) for _ in range(25)]\n"
+            f"print('ready', flush=True)\n"
+            f"try:\n    fn.save({{'gen': 1, 'w': w}}, {str(target)!r})\n    print('done', flush=True)\n"
+            f"except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    interrupted = 0
+    for at in (1, 30 << 20, 70 << 20):
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                 env=subprocess_env(), stdin=subprocess.DEVNULL)
+        try:
+            assert child.stdout.readline().strip() == "ready"
+            deadline, sent = time.monotonic() + 60, False
+            while time.monotonic() < deadline and not sent and child.poll() is None:
+                for tmp in tmp_path.glob(".ckpt.fnn.*.tmp"):
+                    try:
+                        if tmp.stat().st_size >= at:
+                            child.send_signal(signal.SIGINT)
+                            sent = True
+                            break
+                    except FileNotFoundError:
+                        pass
+            out, _ = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        assert child.returncode == 0, out
+        if "interrupted" in out:
+            interrupted += 1
+            assert fn.load(target)["gen"] == 0
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.fnn"]
+        else:       # the signal came after the rename: the new file, whole
+            assert "done" in out and fn.load(target)["gen"] == 1
+            fn.save({"gen": 0, "w": np.zeros(10, np.float32)}, target)
+    assert interrupted >= 2, "the saves finished before the signals: the test proved little"
