@@ -259,7 +259,12 @@ class build_ext(_build_ext):
 
     def build_extensions(self):
         super().build_extensions()
-        # keep only what was built: install and copy steps look for these files
+        # keep only what was built: install and copy steps look for these files, and
+        # an older build's output of a module that failed now must not be installed
+        for e in self.extensions:
+            stale = self.get_ext_fullpath(e.name)
+            if e.name not in self._built and os.path.exists(stale):
+                os.remove(stale)
         self.extensions = [e for e in self.extensions if e.name in self._built]
         self._write_config()
         if self._failed:

@@ -47,10 +47,12 @@ def format_info(info):
     for err in eng.get("errors", ()):
         lines.append(f"  error: {err}")
     build = eng["build"]
-    if eng["kernels_dir"]:
+    if eng["kernels_dir"] and build["variants"]:
         lines.append(f"C kernels: {eng['kernels_dir']} ({eng['kernels_from']}); build "
-                     f"{build.get('mode')}: {', '.join(build['variants']) or 'none'}; "
+                     f"{build.get('mode')}: {', '.join(build['variants'])}; "
                      f"{build.get('compiler')}; OpenMP {'yes' if build.get('openmp') else 'no'}")
+    else:
+        lines.append("C kernels: none built")
     if eng["note"]:
         lines.append(f"  note: {eng['note']}")
     isa = eng["isa"] or "none"

@@ -1,4 +1,5 @@
 """``python -m fastnn {demo,bench,warmup}``, each run as a user would, in a subprocess."""
+import ast
 import re
 
 import pytest
@@ -49,18 +50,30 @@ def test_demo_trains_and_reports_test_accuracy(run_python):
 
 
 @pytest.mark.slow
-def test_warmup_compiles_every_numba_kernel(run_python):
+@pytest.mark.parametrize("engine", ["auto", "numba"])
+def test_warmup_compiles_the_numba_kernels_the_engine_needs(run_python, engine):
+    """`warmup` compiles every kernel the engine in use can call (the C extensions'
+    twins only where they stand in), serial builds first, then parallel ones."""
     out = run_python("""
         import sys
         from fastnn.__main__ import main
-        sys.exit(main(["warmup"]))
-    """, timeout=900)
-    n = int(re.search(r"compiled (\d+) kernels", out.stdout).group(1))
-    # the kernels a fresh process registers (this one may have built extra test kernels)
-    registered = run_python("""
         import fastnn._kernels as K
+        K.set_num_threads(2)
+        main(["warmup"])
         K._register_all()
-        print(len(K.all_numba_kernels()))
-    """).stdout.split()[-1]
-    assert n == int(registered) > 0
-    assert sum(line.startswith("[") for line in out.stdout.splitlines()) == n
+        print("in use", sorted(f"{k.module}.{k.name}" for k in K.kernels_in_use()))
+        print("all", len(K.all_numba_kernels()))
+        loaded = [k for k in K.kernels_in_use() if k._ser is None or k._par is None]
+        print("unbuilt", len(loaded))
+    """, timeout=900, env={"FASTNN_ENGINE": engine})
+    n = int(re.search(r"compiled (\d+) kernels", out.stdout).group(1))
+    in_use = ast.literal_eval(re.search(r"in use (\[.*\])", out.stdout).group(1))
+    assert n == len(in_use)
+    assert "unbuilt 0" in out.stdout
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("[")]
+    assert len(lines) == 2 * n
+    assert all(ln.startswith("[serial") for ln in lines[:n])
+    twins = [k for k in in_use if "_nb_twins" in k]
+    assert bool(twins) == (engine == "numba")
+
+

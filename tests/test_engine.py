@@ -334,8 +334,18 @@ _CHECK = textwrap.dedent("""
 """)
 
 
+def _complete_package(fastnn_package_dir):
+    """The fastnn package directory that holds the C builds: the one the test set-up
+    names (an installed copy, when the checkout is not built), else the imported one."""
+    if os.path.isdir(fastnn_package_dir):
+        return fastnn_package_dir
+    import fastnn
+    return os.path.dirname(os.path.abspath(fastnn.__file__))
+
+
 def _package_copy(fastnn_package_dir, dest, with_builds=True):
     """A copy of the fastnn package under ``dest`` (its parent goes on PYTHONPATH)."""
+    fastnn_package_dir = _complete_package(fastnn_package_dir)
     def ignore(d, names):
         skip = {"__pycache__"}
         if not with_builds:
@@ -343,6 +353,9 @@ def _package_copy(fastnn_package_dir, dest, with_builds=True):
                      or n == engine.CONFIG_NAME}
         return skip & set(names) if with_builds else skip
     shutil.copytree(fastnn_package_dir, os.path.join(dest, "fastnn"), ignore=ignore)
+    libs = os.path.join(os.path.dirname(fastnn_package_dir), "fastnn.libs")
+    if with_builds and os.path.isdir(libs):   # a repaired wheel's runtime libraries
+        shutil.copytree(libs, os.path.join(dest, "fastnn.libs"))
     return os.path.join(dest, "fastnn", "_kernels")
 
 
@@ -416,7 +429,8 @@ def test_forced_isa_picks_that_build(tmp_path, fastnn_package_dir):
         from fastnn._kernels import engine
         F.tanh([1.0])
         print(engine.isa(), engine.config()["isa_usable"])
-    """), os.path.dirname(fastnn_package_dir), str(tmp_path), env={"FASTNN_ISA": "v2"})
+    """), os.path.dirname(_complete_package(fastnn_package_dir)), str(tmp_path),
+        env={"FASTNN_ISA": "v2"})
     assert out.returncode == 0, out.stderr
     isa, usable = out.stdout.split(" ", 1)
     if "x86-64-v2" not in usable:
@@ -449,7 +463,7 @@ def test_unbuilt_checkout_uses_the_installed_copy_built_from_it(tmp_path, fastnn
 
 
 def test_info_names_engine_isa_threads_and_blas(tmp_path, fastnn_package_dir):
-    root = os.path.dirname(fastnn_package_dir)
+    root = os.path.dirname(_complete_package(fastnn_package_dir))
     for env, want in (({}, None), ({"FASTNN_ENGINE": "numba"}, "Numba/NumPy twin (FASTNN_ENGINE=numba)")):
         out = _run("import sys; from fastnn.__main__ import main; sys.exit(main(['info']))",
                    root, str(tmp_path), env=env)

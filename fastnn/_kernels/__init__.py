@@ -28,7 +28,7 @@ import os
 
 from . import threads  # noqa: E402  (first: sets the OpenMP spin policy before libgomp loads)
 from .threads import get_num_threads, set_num_threads  # noqa: E402
-from .jit import all_numba_kernels  # noqa: E402
+from .jit import all_numba_kernels, kernels_in_use  # noqa: E402,F401
 
 __all__ = ["get_num_threads", "set_num_threads", "warmup", "threads", "system_info"]
 
@@ -36,7 +36,7 @@ __all__ = ["get_num_threads", "set_num_threads", "warmup", "threads", "system_in
 # (cheap: no Numba import until a kernel runs).
 _KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations", "conv"]
 # Every kernel family module (importing one asks the engine for its C extension).
-_FAMILY_MODULES = _KERNEL_MODULES + ["losses", "linear"]
+_FAMILY_MODULES = _KERNEL_MODULES + ["losses", "linear", "norm"]
 
 
 def _register_all():
@@ -48,19 +48,24 @@ def _register_all():
 
 
 def warmup(verbose=False):
-    """Compile every Numba kernel for float32 and float64 (serial and parallel builds).
+    """Compile the Numba kernels the engine in use can call, for float32 and float64,
+    into the on-disk cache, so later calls and later processes start warm.
 
-    Compiled code goes to the on-disk cache, so later processes start warm.
+    Twins of C extensions that run here are skipped (they never run); serial builds
+    come first, and parallel builds only where more than one thread is allowed.
 
     Returns:
         int: the number of kernels compiled.
     """
     _register_all()
-    kernels = all_numba_kernels()
-    for i, k in enumerate(kernels):
-        if verbose:
-            print(f"[{i + 1}/{len(kernels)}] {k.module.rsplit('.', 1)[-1]}.{k.name}", flush=True)
-        k.compile()
+    kernels = kernels_in_use()
+    passes = ["serial"] + (["parallel"] if get_num_threads() > 1 else [])
+    for build in passes:
+        for i, k in enumerate(kernels):
+            if verbose:
+                print(f"[{build} {i + 1}/{len(kernels)}] {k.module.rsplit('.', 1)[-1]}.{k.name}",
+                      flush=True)
+            k.compile(parallel=build == "parallel", serial=build == "serial")
     return len(kernels)
 
 

@@ -17,8 +17,10 @@ _INV_SQRT_2PI = 0.39894228040143267794
 _K0, _K1 = 0.79788456080286535588, 0.044715
 
 _NB = "fastnn._kernels._nb_twins"
-_gelu_fwd = numba_kernel(_NB, "gelu_fwd", float_signatures("void(T[::1], T[::1])"))
-_gelu_bwd = numba_kernel(_NB, "gelu_bwd", float_signatures("void(T[::1], T[::1], T[::1])"))
+_gelu_fwd = numba_kernel(_NB, "gelu_fwd", float_signatures("void(T[::1], T[::1])"),
+                         twin_of="_celementwise")
+_gelu_bwd = numba_kernel(_NB, "gelu_bwd", float_signatures("void(T[::1], T[::1], T[::1])"),
+                         twin_of="_celementwise")
 
 
 def _where(cond, a, b, t):

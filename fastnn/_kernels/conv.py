@@ -36,11 +36,15 @@ __all__ = ["conv2d_fwd", "conv2d_bwd", "im2col", "col2im", "im2col_s1", "col2im_
 
 _NB = "fastnn._kernels._nb_conv"
 _I10 = ", ".join(["int64"] * 10)
-_im2col = numba_kernel(_NB, "im2col", float_signatures(f"void(T[:, :, :, ::1], T[:, ::1], {_I10})"))
-_col2im = numba_kernel(_NB, "col2im", float_signatures(f"void(T[:, ::1], T[:, :, :, ::1], {_I10})"))
+_im2col = numba_kernel(_NB, "im2col", float_signatures(f"void(T[:, :, :, ::1], T[:, ::1], {_I10})"),
+                       twin_of="_cconv")
+_col2im = numba_kernel(_NB, "col2im", float_signatures(f"void(T[:, ::1], T[:, :, :, ::1], {_I10})"),
+                       twin_of="_cconv")
 _I6 = ", ".join(["int64"] * 6)
-_im2col_s1 = numba_kernel(_NB, "im2col_s1", float_signatures(f"void(T[:, :, ::1], T[:, ::1], {_I6})"))
-_col2im_s1 = numba_kernel(_NB, "col2im_s1", float_signatures(f"void(T[:, ::1], T[:, :, ::1], {_I6})"))
+_im2col_s1 = numba_kernel(_NB, "im2col_s1", float_signatures(f"void(T[:, :, ::1], T[:, ::1], {_I6})"),
+                          twin_of="_cconv")
+_col2im_s1 = numba_kernel(_NB, "col2im_s1", float_signatures(f"void(T[:, ::1], T[:, :, ::1], {_I6})"),
+                          twin_of="_cconv")
 
 # Bytes of column matrix per chunk: big enough for long GEMM rows, small enough to be
 # re-read from cache by the GEMM right after im2col wrote it.

@@ -59,7 +59,8 @@ _NB_MODULE = "fastnn._kernels._nb_elementwise"
 
 def nb_unary(name):
     """Kernel ``f(x, a=0, b=0, out=None)`` for a Numba loop ``name(x, out, a, b)`` of _nb_elementwise."""
-    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T, T)"))
+    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T, T)"),
+                     twin_of="_celementwise")   # the C loops run where they load
 
     def kernel(x, a=0.0, b=0.0, out=None):
         x = contiguous(x)
@@ -72,7 +73,8 @@ def nb_unary(name):
 
 def nb_binary(name):
     """Kernel ``f(u, g, a=0, b=0, out=None)`` for a Numba loop ``name(u, g, out, a, b)``."""
-    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T[::1], T, T)"))
+    k = numba_kernel(_NB_MODULE, name, float_signatures("void(T[::1], T[::1], T[::1], T, T)"),
+                     twin_of="_celementwise")
 
     def kernel(u, g, a=0.0, b=0.0, out=None):
         u, g = contiguous(u), contiguous(g)

@@ -301,10 +301,23 @@ def _load_file(name, path):
     return mod
 
 
+def _caller_level():
+    """stacklevel pointing warnings at the first frame outside fastnn and the import
+    machinery (the user's line that imported or called fastnn)."""
+    f, level = sys._getframe(2), 2
+    while f is not None:
+        name = f.f_globals.get("__name__", "")
+        if not (name == "fastnn" or name.startswith(("fastnn.", "importlib")) or
+                f.f_code.co_filename.startswith("<frozen")):
+            return level
+        f, level = f.f_back, level + 1
+    return 2
+
+
 def _warn_once(msg, key="fallback"):
     if key not in _warned:
         _warned.add(key)
-        warnings.warn("fastnn: " + msg, RuntimeWarning, stacklevel=4)
+        warnings.warn("fastnn: " + msg, RuntimeWarning, stacklevel=_caller_level())
 
 
 # ---- loading -------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 A kernel is a plain Python function written with ``prange``; ``numba_kernel``
 wraps it into a :class:`NumbaKernel` that holds two builds — ``parallel=True`` and a
-serial one — compiled on first use (or by :func:`warmup`) and cached on disk.
+serial one — each compiled on its first use, for the one signature that call needs
+(or by ``warmup``), and cached on disk. A kernel that is the twin of a C extension
+(``twin_of="_cfoo"``) runs, and is warmed up, only where that extension does not.
 
 Kernel modules (``_nb_*.py``) import Numba at their top; they are imported only from
 inside :meth:`NumbaKernel._load`, never at ``import fastnn``.
@@ -15,7 +17,7 @@ import warnings
 from . import threads as _threads
 from .._interrupts import sigint_deferred
 
-__all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "float_signatures"]
+__all__ = ["numba_kernel", "NumbaKernel", "all_numba_kernels", "kernels_in_use", "float_signatures"]
 
 # fastmath without 'nnan'/'ninf': NaN in must mean NaN out.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -69,49 +71,69 @@ class NumbaKernel:
         module: dotted module name holding the Python source of the kernel.
         name: function name in that module.
         signatures: Numba signature strings compiled by ``warmup``.
+        twin_of: name of the C extension this kernel stands in for, or None.
     """
 
-    __slots__ = ("module", "name", "signatures", "_par", "_ser")
+    __slots__ = ("module", "name", "signatures", "twin_of", "_pyfunc", "_par", "_ser")
 
-    def __init__(self, module, name, signatures):
+    def __init__(self, module, name, signatures, twin_of=None):
         self.module, self.name, self.signatures = module, name, tuple(signatures)
-        self._par = self._ser = None
+        self.twin_of = twin_of
+        self._pyfunc = self._par = self._ser = None
 
-    def _load(self):
-        with sigint_deferred():
-            pyfunc = getattr(importlib.import_module(self.module), self.name)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
-                par = _jit(pyfunc, True)
-                ser = _jit(_renamed(pyfunc, "__serial"), False)
+    def _source(self):
+        if self._pyfunc is None:
+            with sigint_deferred():
+                self._pyfunc = getattr(importlib.import_module(self.module), self.name)
+        return self._pyfunc
+
+    def _build(self, slot, parallel):
         # each build's first call compiles (or loads the cache), which imports more of
         # Numba: it runs with Ctrl-C deferred, then the slot holds the bare dispatcher
-        self._ser = _FirstCall(self, "_ser", ser)
-        self._par = _FirstCall(self, "_par", par)
+        with sigint_deferred():
+            src = self._source()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
+                disp = _jit(src if parallel else _renamed(src, "__serial"), parallel)
+        setattr(self, slot, _FirstCall(self, slot, disp))
+
+    def _serial(self):
+        if self._ser is None:
+            self._build("_ser", False)
+        return self._ser
+
+    def _parallel(self):
+        if self._par is None:
+            self._build("_par", True)
+        return self._par
+
+    def _load(self):
+        self._serial()
+        self._parallel()
 
     def __call__(self, n, *args):
         """Run over ``n`` elements of work; parallel when large and the pool is free."""
-        if self._par is None:
-            self._load()
         nt = _threads.threads_for(n, _threads.NUMBA_SERIAL_BELOW)
         if nt > 1:
             lock = _threads.numba_parallel_lock
             if lock.acquire(blocking=False):
                 try:
+                    par = self._parallel()
                     _numba.set_num_threads(min(nt, _numba.config.NUMBA_NUM_THREADS))
-                    return self._par(*args)
+                    return par(*args)
                 finally:
                     lock.release()
-        return self._ser(*args)
+        return self._serial()(*args)
 
-    def compile(self):
-        """Compile every declared signature, both builds."""
-        if self._par is None:
-            self._load()
-        with sigint_deferred():
-            for disp in (self._par, self._ser):
-                for sig in self.signatures:
-                    disp.compile(sig)
+    def compile(self, parallel=True, serial=True, signatures=None):
+        """Compile the declared signatures (or ``signatures``): serial build, then parallel."""
+        sigs = self.signatures if signatures is None else signatures
+        for want, build in ((serial, self._serial), (parallel, self._parallel)):
+            if want:
+                disp = build()
+                with sigint_deferred():
+                    for sig in sigs:
+                        disp.compile(sig)
 
 
 class _FirstCall:
@@ -133,15 +155,23 @@ class _FirstCall:
         return getattr(self.dispatcher, name)
 
 
-def numba_kernel(module, name, signatures):
-    """Declare a lazily compiled Numba kernel (see :class:`NumbaKernel`)."""
-    k = NumbaKernel(module, name, signatures)
+def numba_kernel(module, name, signatures, twin_of=None):
+    """Declare a lazily compiled Numba kernel (see :class:`NumbaKernel`); ``twin_of``
+    names the C extension it stands in for (it then runs only where that one does not)."""
+    k = NumbaKernel(module, name, signatures, twin_of)
     _registry.append(k)
     return k
 
 
 def all_numba_kernels():
     return list(_registry)
+
+
+def kernels_in_use():
+    """The declared kernels the engine in use can call: those with no C twin, and the
+    twins of C extensions that do not run here."""
+    from . import engine
+    return [k for k in _registry if k.twin_of is None or engine.extension(k.twin_of) is None]
 
 
 def float_signatures(template):
