@@ -21,23 +21,28 @@ __all__ = ["softmax_fwd", "softmax_bwd", "log_softmax_fwd", "log_softmax_bwd",
            "prelu_fwd", "prelu_bwd", "srelu_fwd", "srelu_bwd", "crelu_fwd", "crelu_bwd",
            "maxout_fwd", "maxout_bwd", "channel_view", "engines"]
 
+# the C extension of this family; the Numba loops below stand in for it where it
+# does not load (and only there are they warmed up)
+_EXT = "_cactivations"
 _NB = "fastnn._kernels._nb_elementwise"
 _A3, _A2, _A1 = "T[:, :, ::1]", "T[:, ::1]", "T[::1]"
 _I3 = "int32[:, :, ::1]"
-_prelu_fwd = numba_kernel(_NB, "prelu_fwd", float_signatures(f"void({_A3}, {_A1}, {_A3})"))
+_prelu_fwd = numba_kernel(_NB, "prelu_fwd", float_signatures(f"void({_A3}, {_A1}, {_A3})"),
+                          twin_of=_EXT)
 _prelu_bwd = numba_kernel(_NB, "prelu_bwd", float_signatures(
-    f"void({_A3}, {_A1}, {_A3}, {_A3}, {_A2})"))
+    f"void({_A3}, {_A1}, {_A3}, {_A3}, {_A2})"), twin_of=_EXT)
 _srelu_fwd = numba_kernel(_NB, "srelu_fwd", float_signatures(
-    f"void({_A3}, {_A1}, {_A1}, {_A1}, {_A1}, {_A3})"))
+    f"void({_A3}, {_A1}, {_A1}, {_A1}, {_A1}, {_A3})"), twin_of=_EXT)
 _srelu_bwd = numba_kernel(_NB, "srelu_bwd", float_signatures(
-    f"void({_A3}, {_A1}, {_A1}, {_A1}, {_A1}, {_A3}, {_A3}, {_A3})"))
-_crelu_fwd = numba_kernel(_NB, "crelu_fwd", float_signatures(f"void({_A2}, {_A3})"))
-_crelu_bwd = numba_kernel(_NB, "crelu_bwd", float_signatures(f"void({_A2}, {_A3}, {_A2})"))
+    f"void({_A3}, {_A1}, {_A1}, {_A1}, {_A1}, {_A3}, {_A3}, {_A3})"), twin_of=_EXT)
+_crelu_fwd = numba_kernel(_NB, "crelu_fwd", float_signatures(f"void({_A2}, {_A3})"), twin_of=_EXT)
+_crelu_bwd = numba_kernel(_NB, "crelu_bwd", float_signatures(f"void({_A2}, {_A3}, {_A2})"),
+                          twin_of=_EXT)
 _maxout_fwd = numba_kernel(_NB, "maxout_fwd", float_signatures(
-    f"void(T[:, :, :, ::1], {_A3}, {_I3})"))
+    f"void(T[:, :, :, ::1], {_A3}, {_I3})"), twin_of=_EXT)
 _maxout_bwd = numba_kernel(_NB, "maxout_bwd", float_signatures(
-    f"void({_A3}, {_I3}, T[:, :, :, ::1])"))
-_cx = engine.extension("_cactivations")
+    f"void({_A3}, {_I3}, T[:, :, :, ::1])"), twin_of=_EXT)
+_cx = engine.extension(_EXT)
 
 
 # ---- softmax ---------------------------------------------------------------------

@@ -26,13 +26,18 @@ _M64 = (1 << 64) - 1
 _M32 = (1 << 32) - 1
 _NB = "fastnn._kernels._nb_dropout"
 
+# the C extension of this family; the Numba loops below stand in for it where it
+# does not load (and only there are they warmed up)
+_EXT = "_cdropout"
 _fwd = numba_kernel(_NB, "dropout_fwd", float_signatures(
-    "void(T[::1], T[::1], uint8[::1], uint32, uint32, uint32, T, T, T)"))
-_bwd = numba_kernel(_NB, "dropout_bwd", float_signatures("void(T[::1], uint8[::1], T[::1], T)"))
-_mask = numba_kernel(_NB, "dropout_mask", ["void(uint8[::1], uint32, uint32, uint32)"])
+    "void(T[::1], T[::1], uint8[::1], uint32, uint32, uint32, T, T, T)"), twin_of=_EXT)
+_bwd = numba_kernel(_NB, "dropout_bwd", float_signatures("void(T[::1], uint8[::1], T[::1], T)"),
+                    twin_of=_EXT)
+_mask = numba_kernel(_NB, "dropout_mask", ["void(uint8[::1], uint32, uint32, uint32)"],
+                     twin_of=_EXT)
 _chan = numba_kernel(_NB, "channel_apply", float_signatures(
-    "void(T[::1], uint8[::1], T[::1], int64, T, T, T)"))
-_cx = engine.extension("_cdropout")
+    "void(T[::1], uint8[::1], T[::1], int64, T, T, T)"), twin_of=_EXT)
+_cx = engine.extension(_EXT)
 
 
 def _splitmix64(z):

@@ -87,7 +87,10 @@ def empty(dtype):
 
 
 # --- the kernels ----------------------------------------------------------------------
-_cx = engine.extension("_coptim")
+# the C extension of this family; the Numba loops below stand in for it where it
+# does not load (and only there are they warmed up)
+_EXT = "_coptim"
+_cx = engine.extension(_EXT)
 
 #: name -> (layout of h, names of the state arrays in the kernel's order). A new
 #: optimizer is a row here plus its loop in csrc/optim.h, _nb_optim.py and
@@ -104,7 +107,8 @@ KERNELS = {
 
 def _numba_step(name, n_state):
     k = numba_kernel(_MODULE, f"{name}_step",
-                     float_signatures("void(" + ", ".join(["T[::1]"] * (n_state + 3)) + ")"))
+                     float_signatures("void(" + ", ".join(["T[::1]"] * (n_state + 3)) + ")"),
+                     twin_of=_EXT)
 
     def step(p, g, *state_and_h):
         k(p.size, p, g, *state_and_h)
@@ -152,9 +156,9 @@ PACK_BELOW = 1 << 15
 _PACK_SERIAL_BELOW = 1 << 20
 
 _gather_nb = numba_kernel(_MODULE, "gather_params",
-                          float_signatures("void(int64[::1], int64[::1], T[::1])"))
+                          float_signatures("void(int64[::1], int64[::1], T[::1])"), twin_of=_EXT)
 _scatter_nb = numba_kernel(_MODULE, "scatter_params",
-                           float_signatures("void(T[::1], int64[::1], int64[::1])"))
+                           float_signatures("void(T[::1], int64[::1], int64[::1])"), twin_of=_EXT)
 
 
 def _address(arr):

@@ -18,18 +18,21 @@ from .threads import threads_for
 
 __all__ = ["max_pool2d_fwd", "max_pool2d_bwd", "avg_pool2d_fwd", "avg_pool2d_bwd", "engines"]
 
+# the C extension of this family; the Numba loops below stand in for it where it
+# does not load (and only there are they warmed up)
+_EXT = "_cpooling"
 _NB = "fastnn._kernels._nb_conv"
 _I8 = ", ".join(["int64"] * 8)
 _max_fwd = numba_kernel(_NB, "max_pool2d_fwd", float_signatures(
     "void(T[:, :, ::1], T[:, :, ::1], int64[:, :, ::1], int64, int64, int64, int64, int64, int64, "
-    "int64, int64)"))
+    "int64, int64)"), twin_of=_EXT)
 _max_bwd = numba_kernel(_NB, "max_pool2d_bwd", float_signatures(
-    "void(T[:, ::1], int64[:, ::1], T[:, ::1])"))
+    "void(T[:, ::1], int64[:, ::1], T[:, ::1])"), twin_of=_EXT)
 _avg_fwd = numba_kernel(_NB, "avg_pool2d_fwd", float_signatures(
-    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"))
+    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"), twin_of=_EXT)
 _avg_bwd = numba_kernel(_NB, "avg_pool2d_bwd", float_signatures(
-    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"))
-_cx = engine.extension("_cpooling")
+    f"void(T[:, :, ::1], T[:, :, ::1], {_I8})"), twin_of=_EXT)
+_cx = engine.extension(_EXT)
 
 
 # --- the two engines' loops over (P, H, W) planes, one signature -----------------------
