@@ -46,6 +46,19 @@ out.sum().backward()
 model = fn.nn.Sequential(fn.nn.Linear(8, 16), fn.nn.ReLU(), fn.nn.Linear(16, 3))
 with fn.no_grad():
     assert model(rng.standard_normal((5, 8)).astype(np.float32)).shape == (5, 3)
+# the optimizer, dropout and pooling families: one Adam step, dropout, both pools
+opt = fn.optim.Adam(model.parameters(), lr=0.1)
+before = [p.data.copy() for p in model.parameters()]
+model(rng.standard_normal((5, 8)).astype(np.float32)).sum().backward()
+opt.step()
+assert all(np.isfinite(p.data).all() and not np.array_equal(p.data, b)
+           for p, b in zip(model.parameters(), before)), "Adam step"
+kept = F.dropout(np.ones(10000, np.float32), 0.5, training=True).numpy()
+assert set(np.unique(kept)) <= {0.0, 2.0} and 0.4 < (kept > 0).mean() < 0.6, "dropout"
+img = np.arange(2 * 3 * 8 * 8, dtype=np.float32).reshape(2, 3, 8, 8)
+np.testing.assert_array_equal(F.max_pool2d(img, 2).numpy(), img[:, :, 1::2, 1::2])
+np.testing.assert_allclose(F.avg_pool2d(img, 2).numpy(),
+                           img.reshape(2, 3, 4, 2, 4, 2).mean((3, 5)), rtol=1e-6)
 
 loaded, failed = sorted(engine.loaded()), engine.failed()
 assert loaded and not failed, f"C families {loaded}, fallbacks {failed}"
