@@ -194,8 +194,6 @@ def test_nan_in_any_float_argument_comes_out(name):
         assert np.isnan(got).any(), f"{name}: a NaN in argument {i} was lost"
 
 
-@pytest.mark.xfail(strict=True, reason="srelu's thresholds are compared, so a NaN threshold "
-                                        "passes x through instead of giving NaN")
 def test_nan_in_an_srelu_threshold_comes_out():
     _, args, _ = CASES["srelu"]
     a = [np.asarray(v, np.float32) for v in args]

@@ -183,6 +183,14 @@ def _groups(shape, pool_size, dim):
     return outer, shape[dim] // pool_size, pool_size, inner
 
 
+def _nan_channels(ps):
+    """Channels with a NaN among srelu's four parameters, or None: the loops compare
+    x with the thresholds, and a comparison with NaN is false, so without this a NaN
+    threshold would pass x through instead of giving NaN."""
+    bad = np.isnan(ps[0]) | np.isnan(ps[1]) | np.isnan(ps[2]) | np.isnan(ps[3])
+    return bad if bad.any() else None
+
+
 def _api(k):
     """The public kernels over one engine's loops ``k`` (a namespace of _xx_* functions)."""
 
@@ -212,6 +220,9 @@ def _api(k):
               for p in (tl, al, tr, ar)]
         out = np.empty(x3.shape, x.dtype)
         k.srelu_fwd(x3, ps, out)
+        bad = _nan_channels(ps)
+        if bad is not None:
+            out[:, bad] = np.nan
         return out.reshape(x.shape)
 
     def srelu_bwd(x, tl, al, tr, ar, g):
@@ -224,6 +235,10 @@ def _api(k):
               for p in params]
         gx = np.empty(x3.shape, x.dtype)
         tot = k.srelu_bwd(x3, ps, g3, gx).sum(axis=0)   # (C, 4)
+        bad = _nan_channels(ps)
+        if bad is not None:
+            gx[:, bad] = np.nan
+            tot[bad] = np.nan
         grads = tuple(tot[:, j].sum() if np.size(p) == 1 and c > 1 else tot[:, j]
                       for j, p in enumerate(params))
         return (gx.reshape(x.shape),) + tuple(np.asarray(gk, x.dtype).reshape(np.shape(p))

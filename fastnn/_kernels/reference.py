@@ -199,7 +199,16 @@ def prelu_bwd(x, w, g):
 
 def srelu_fwd(x, tl, al, tr, ar):
     tl, al, tr, ar = (_per_channel(x, p) for p in (tl, al, tr, ar))
-    return np.where(x >= tr, tr + ar * (x - tr), np.where(x <= tl, tl + al * (x - tl), x))
+    out = np.where(x >= tr, tr + ar * (x - tr), np.where(x <= tl, tl + al * (x - tl), x))
+    # a NaN parameter makes its channel NaN (NaN in, NaN out)
+    return np.where(_srelu_nan(tl, al, tr, ar), np.nan, out).astype(out.dtype)
+
+
+def _srelu_nan(*params):
+    bad = np.isnan(params[0])
+    for p in params[1:]:
+        bad = bad | np.isnan(p)
+    return bad
 
 
 def srelu_bwd(x, tl, al, tr, ar, g):
@@ -212,6 +221,9 @@ def srelu_bwd(x, tl, al, tr, ar, g):
     gx = np.where(right, g * ar_, np.where(left, g * al_, g))
     parts = (np.where(left, g * (1 - al_), z), np.where(left, g * (x - tl_), z),
              np.where(right, g * (1 - ar_), z), np.where(right, g * (x - tr_), z))
+    bad = _srelu_nan(tl_, al_, tr_, ar_)
+    gx = np.where(bad, np.nan, gx).astype(gx.dtype)
+    parts = tuple(np.where(bad, np.nan, v).astype(v.dtype) for v in parts)
     return (gx,) + tuple(_sum_to_param(v, x, p) for v, p in zip(parts, params))
 
 
