@@ -71,9 +71,9 @@ def to_bytes(model, factory=None, factory_kwargs=None):
     Raises:
         TypeError: a model that cannot travel without pickling code.
     """
-    from .models import Sequential as KerasSequential
+    from .models import Model as KerasModel
     buf = io.BytesIO()
-    if isinstance(model, KerasSequential):
+    if isinstance(model, KerasModel):
         model.save(buf)
         return buf.getvalue()
     if type(model).__module__.startswith("fastnn.sklearn"):
@@ -88,8 +88,8 @@ def to_bytes(model, factory=None, factory_kwargs=None):
                    "factory_kwargs": dict(factory_kwargs or {}),
                    "state": {k: np.array(v) for k, v in model.state_dict().items()}}
     else:
-        raise TypeError(f"predict: expected a fn.models.Sequential, a fitted fastnn.sklearn "
-                        f"estimator or a fn.nn.Module (with factory=), got "
+        raise TypeError(f"predict: expected a fn.models.Model (Sequential or functional), "
+                        f"a fitted fastnn.sklearn estimator or a fn.nn.Module (with factory=), got "
                         f"{type(model).__name__}.")
     serialization.save({"format": FORMAT, "version": VERSION, **content}, buf)
     return buf.getvalue()
@@ -103,7 +103,9 @@ def from_bytes(blob):
         newer fastnn (the message names both format versions).
     """
     obj = serialization.load(io.BytesIO(blob))
-    if isinstance(obj, dict) and obj.get("format") == "fastnn.models.Sequential":
+    # a Keras-style model file (fn.models' own format, any version it reads)
+    if isinstance(obj, dict) and obj.get("format") in ("fastnn.models",
+                                                        "fastnn.models.Sequential"):
         from .models import load_model
         return load_model(io.BytesIO(blob))
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
@@ -145,10 +147,10 @@ def _cached(blob):
 
 def _run(model, x, batch_size, method):
     """The model's output for the rows of x (an ndarray), batch by batch."""
-    from .models import Sequential as KerasSequential
+    from .models import Model as KerasModel
     n = x.shape[0]
     step = max(n if batch_size is None else int(batch_size), 1)
-    if isinstance(model, KerasSequential):
+    if isinstance(model, KerasModel):
         return model.predict(x, batch_size=step)
     if isinstance(model, Module):
         dtype = next(iter(model.parameters())).data.dtype

@@ -7,26 +7,156 @@ plain functions with ndarrays (and ``out=``). One module per kernel family:
 * :mod:`.activations` — softmax/log_softmax, prelu, srelu, crelu, maxout.
 * :mod:`.losses`      — loss values fused with their gradients.
 * :mod:`.linear`      — the small-batch fused linear layer and its chain.
-* :mod:`.conv`        — convolution (im2col + GEMM) and pooling.
+* :mod:`.gemm`        — matrix products split by rows over fastnn's pool.
+* :mod:`.conv`        — convolution (im2col + GEMM); re-exports pooling.
+* :mod:`.pooling`     — 2-D max and average pooling.
 * :mod:`.dropout`     — counter-based dropout masks fused with the apply.
 * :mod:`.norm`        — batch and layer normalisation.
-* :mod:`.optim`       — one fused step per optimizer.
+* :mod:`.optim`       — one fused step per optimizer, its scalars' layout by name.
 
 and the machinery under them:
 
 * ``_c*.pyx`` + ``csrc/`` — the C kernels; every wrapper checks its arrays through
   ``_ccheck.pxd`` before the kernel runs.
 * :mod:`.engine`      — which engine (C build for this CPU, or Numba/NumPy twin) runs.
+* ``_twin_*.py``, ``_nb_*.py`` — the twins: NumPy, or Numba loops built by :mod:`.jit`.
 * :mod:`.jit`         — lazy, disk-cached Numba compilation (``_nb_*.py`` sources).
-* :mod:`.threads`     — ``set_num_threads``/``get_num_threads``, fork and thread safety.
+* :mod:`.threads`     — ``set_num_threads``/``get_num_threads``, the pool, fork and
+  thread safety.
 * ``reference*.py``   — the NumPy version of every kernel: the tests' oracle (also
   timed by ``python -m fastnn bench``; see tests/test_layering.py for who may import it).
 
-Importing this package loads the C extensions but never imports Numba.
+Importing this package loads fastnn's thread pool (``_cpool``) but never imports
+Numba; each family module loads its own C extension, or its twin, when first imported.
+
+Design
+------
+Layering. ``fastnn.functional`` validates at the public boundary (fastnn._checks)
+and calls one autograd Function; the Function calls kernels here; ``nn`` modules,
+Tensor methods and Keras layers call the functional op. Optimizers (fastnn.optim)
+call :mod:`.optim` directly. Nothing above autograd/optim imports this package, and
+nothing outside tests/ imports a ``reference*`` module (tests/test_layering.py).
+Kernels trust their options; the C wrappers still check every array's dtype,
+layout and size (``_ccheck.pxd``; tests/test_layering.py checks that each does).
+
+Engines. Every C family (``_cfoo.pyx`` over ``csrc/foo.h``) has a twin with the same
+names, signatures and results to float32 round-off: vectorised NumPy
+(``_twin_foo.py``) or Numba loops (``_nb_foo.py``). A family module asks
+:mod:`.engine` once, through ``engine.module("_cfoo", twin="_twin_foo")`` or
+``engine.extension("_cfoo")`` (None: use the Numba loops), never by importing the
+extension: ``FASTNN_ENGINE=c|numba|auto`` and the CPU's ISA level decide for all.
+CI runs the suite once per engine, and tests/test_engine.py compares the C build
+with its twin wherever the build exists. Editing ``csrc/`` or a ``.pyx`` needs
+``python setup.py build_ext --inplace``.
+
+Threads. C kernels run their loops on fastnn's own pool (csrc/pool.h, the
+``_cpool`` extension) through ``fnn_parallel_for(nblocks, nt, body, ctx)`` of
+csrc/parallel.h; fastnn links no OpenMP runtime (``-fopenmp-simd`` only, for the
+``omp simd`` pragmas inside a block). ``nt`` comes from ``threads.threads_for(n)``,
+the one place that decides parallelism (serial below ``threads.SERIAL_BELOW``).
+Work is cut into fixed-size blocks that do not depend on ``nt``, and partial
+results are combined in block order, so every result is bitwise the same for any
+thread count (the optimizers' Numba twins run the same blocks under ``prange``,
+so that engine is thread-count independent too). Numba's parallel builds run on
+Numba's threading layer, GNU OpenMP first, else TBB or workqueue; :mod:`.threads`
+sets their thread count too.
+
+Adding an activation with a C kernel (nine files; the test that fails if a step
+is missed in brackets):
+
+1. ``csrc/elementwise.h``: an ``X(name_fwd, expr)`` row in FNN_UNARY_OPS and an
+   ``X(name_bwd, expr)`` row in FNN_BINARY_OPS; ``_celementwise`` lists them by
+   name, so no ``.pyx`` edit [test_engine.py::test_same_op_tables].
+2. ``_twin_elementwise.py``: the same rows, in the same order, in ``_UNARY`` and
+   ``_BINARY`` [test_engine.py::test_same_op_tables; test_unary_twin_matches_c and
+   test_binary_twin_matches_c check the values, NaN and infinities included].
+3. ``reference.py``: ``name_fwd``/``name_bwd`` in float64 [the op-table row of 8
+   names it, so tests/test_ops.py cannot even collect; test_kernels.py::
+   test_specs_are_well_formed for the Spec rows of 4].
+4. ``elementwise.py``: ``name_fwd = c_unary("name_fwd")`` (and ``c_binary``), and a
+   ``Spec`` row each in ``SPECS``, which drives tests/test_kernels.py (sizes on both
+   sides of SERIAL_BELOW, layouts, NaN, ``out=``) [without the kernels the Function
+   of 5 fails in tests/test_ops.py; nothing fails when only a Spec row is missing:
+   the kernel is then checked through the op table alone].
+5. ``fastnn/autograd/activations.py``: a Function (``infer``, ``forward``,
+   ``backward``) and its ``__all__`` entry
+   [test_ops.py::test_every_fastnn_function_is_gradchecked].
+6. ``fastnn/functional/activations.py``: the public op (validation through
+   fastnn._checks, a ``>>>`` example) and its ``__all__`` entry
+   [test_reliability.py::test_the_case_table_covers_every_public_functional_op].
+7. ``fastnn/nn/activation.py``: the module, calling the functional op (forward's
+   argument named ``input``: test_nn_surface.py; nothing requires the module).
+8. ``tests/table_activations.py``: an ``Op`` row: reference, float64 gradcheck,
+   torch parity [test_ops.py::test_every_fastnn_function_is_gradchecked].
+9. ``tests/test_reliability.py``: a row in ``_cases()``
+   [test_the_case_table_covers_every_public_functional_op].
+
+Optional: a Keras name in fastnn/activations.py, a module row in
+tests/test_activations.py (MODULES), a benchmark in asv_bench/.
+
+Adding a pointwise loss (seven files; nine with its Keras form):
+
+1. ``csrc/losses.h``: an ``X(name, LOSS, GRAD)`` row in FNN_POINTWISE_LOSSES; it
+   reaches ``losses.POINTWISE`` by name, with no edit to ``_closses.pyx`` or
+   :mod:`.losses` [test_engine.py::test_same_op_tables].
+2. ``_twin_losses.py``: the same row, in order, in its ``POINTWISE``
+   [test_same_op_tables; test_pointwise_losses_twin_matches_c checks the values].
+3. ``reference_losses.py``: the float64 loss and gradient in ``POINTWISE``
+   [test_losses.py::test_pointwise_kernel_matches_reference].
+4. ``fastnn/functional/losses.py``: the public op through ``_pointwise(...)``
+   (the Function PointwiseLoss is shared) and its ``__all__`` entry
+   [test_reliability.py::test_the_case_table_covers_every_public_functional_op].
+5. ``fastnn/nn/loss.py``: the module (nothing requires it).
+6. ``tests/table_losses.py``: an ``Op`` row; nothing fails without it, since
+   PointwiseLoss is already covered by the other losses' rows.
+7. ``tests/test_reliability.py``: a row in ``_cases()`` [as in 4].
+
+A target that may require grad also needs its derivative in ``_TARGET_GRAD`` of
+fastnn/autograd/losses.py (else backward raises NotImplementedError naming the
+loss; the row's ``grad=(0, 1)`` gradcheck fails). A loss that is not pointwise gets
+its own Function there [test_every_fastnn_function_is_gradchecked]. The Keras form
+is a ``KINDS`` row in fastnn/autograd/keras_losses.py and, in fastnn/losses.py, the
+function, its class and its ``ALL_LOSSES`` entry (with a ``keras_*`` row in
+tests/table_losses.py; nothing requires them).
+
+Adding an optimizer (three files when it runs an existing kernel, as AdamW runs
+Adam's; nine with a kernel of its own):
+
+1. ``fastnn/optim/<module>.py``: the Optimizer subclass: ``_kernel`` (its key in
+   ``optim.KERNELS``), ``_check``, ``_new_state``, ``_hyper`` building ``h`` by name
+   (and ``_advance`` where ``h`` depends on more than the step count); a ``>>>``
+   example [its doctest; tests/test_optim.py through the row of 3].
+2. ``fastnn/optim/__init__.py``: the import and ``__all__`` entry (and a Keras name
+   in ``_KERAS`` for ``fn.optim.get``) [every test of tests/test_optim.py for its
+   row: they build it as ``getattr(fn.optim, name)``].
+3. ``tests/table_optim.py``: an ``OptimInfo`` row (kernel, flag grid, bad
+   arguments), which runs the whole of tests/test_optim.py on it: kernels against
+   the reference on every engine and thread count, trajectories against
+   torch.optim, state dicts, pickling. Nothing fails when the row is missing.
+
+A kernel of its own adds:
+
+4. :mod:`.optim`: ``NAME = layout("NAME", "fields ...")``, a ``KERNELS`` row
+   (layout, state array names), ``name_step = _RUN["name"]`` and ``__all__``
+   [test_optim.py::test_hyper_layout_is_built_and_read_by_name].
+5. ``csrc/optim.h``: the ``fnn_<name>_hyper`` struct, and 6. ``csrc/optim_impl.h``:
+   the block loop, its range over FNN_OPT_BLOCK blocks and ``fnn_<name>_step``
+   through fnn_parallel_for; 7. ``_coptim.pyx``: the binding, reading ``h`` by the
+   layout's names [test_optim.py::test_kernel_matches_reference_on_every_engine,
+   test_kernel_bits_do_not_depend_on_the_thread_count,
+   test_kernel_keeps_nan_and_inf_like_the_reference, engine "c"].
+8. ``_nb_optim.py``: the Numba twin over the same blocks [the same tests, engine
+   "numba"].
+9. ``reference_optim.py``: ``<name>_step`` in NumPy [the same tests].
+
+The Keras-style optimizers (fastnn/optimizers/) are a separate front with their
+own classes and ``ALL_OPTIMIZERS``.
 """
 import os
 
-from . import threads  # noqa: E402  (first: sets the OpenMP spin policy before libgomp loads)
+# importing threads sets GNU OpenMP's spin policy, which libgomp reads when Numba's
+# fallback loads it (fastnn's own C kernels link no OpenMP runtime)
+from . import threads  # noqa: E402
 from .threads import get_num_threads, set_num_threads  # noqa: E402
 from .jit import all_numba_kernels, kernels_in_use  # noqa: E402,F401
 
@@ -34,7 +164,7 @@ __all__ = ["get_num_threads", "set_num_threads", "warmup", "threads", "system_in
 
 # Modules that declare Numba kernels; importing them registers the kernels
 # (cheap: no Numba import until a kernel runs).
-_KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations", "conv"]
+_KERNEL_MODULES = ["elementwise", "dropout", "optim", "activations", "conv", "pooling"]
 # Every kernel family module (importing one asks the engine for its C extension).
 _FAMILY_MODULES = _KERNEL_MODULES + ["losses", "linear", "norm"]
 
