@@ -19,4 +19,5 @@ python -c "import sklearn, dask, distributed, dask_ml; print('scikit-learn', skl
 export OPENBLAS_NUM_THREADS=1
 timeout 2400 python -m pytest -p no:cacheprovider --durations=10 \
     tests/test_sklearn_mlp.py tests/test_sklearn_checks.py tests/test_sklearn_pipeline.py \
-    tests/test_sklearn_readme.py tests/test_dask.py fastnn/sklearn fastnn/dask.py fastnn/_importpath.py
+    tests/test_sklearn_readme.py tests/test_readme.py tests/test_dask.py fastnn/sklearn fastnn/dask.py \
+    fastnn/_importpath.py

@@ -43,10 +43,11 @@ def _import_numba():
     return _numba
 
 
-def _jit(pyfunc, parallel):
+def _jit(pyfunc, parallel, exact=False):
     """njit with an on-disk cache, falling back to no cache where none is writable."""
     numba = _import_numba()
-    opts = dict(nogil=True, fastmath=FASTMATH, parallel=parallel, error_model="numpy")
+    opts = dict(nogil=True, fastmath=False if exact else FASTMATH, parallel=parallel,
+                error_model="numpy")
     try:
         return numba.njit(cache=True, **opts)(pyfunc)
     except RuntimeError:
@@ -72,13 +73,16 @@ class NumbaKernel:
         name: function name in that module.
         signatures: Numba signature strings compiled by ``warmup``.
         twin_of: name of the C extension this kernel stands in for, or None.
+        exact: compile with IEEE semantics (no fastmath): the serial and the parallel
+            build then round every element alike, so results do not depend on which
+            build (that is, how many threads) ran; for kernels with no reduction.
     """
 
-    __slots__ = ("module", "name", "signatures", "twin_of", "_pyfunc", "_par", "_ser")
+    __slots__ = ("module", "name", "signatures", "twin_of", "exact", "_pyfunc", "_par", "_ser")
 
-    def __init__(self, module, name, signatures, twin_of=None):
+    def __init__(self, module, name, signatures, twin_of=None, exact=False):
         self.module, self.name, self.signatures = module, name, tuple(signatures)
-        self.twin_of = twin_of
+        self.twin_of, self.exact = twin_of, exact
         self._pyfunc = self._par = self._ser = None
 
     def _source(self):
@@ -94,7 +98,7 @@ class NumbaKernel:
             src = self._source()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # NumbaPerformanceWarning on tiny loops
-                disp = _jit(src if parallel else _renamed(src, "__serial"), parallel)
+                disp = _jit(src if parallel else _renamed(src, "__serial"), parallel, self.exact)
         setattr(self, slot, _FirstCall(self, slot, disp))
 
     def _serial(self):
@@ -155,10 +159,10 @@ class _FirstCall:
         return getattr(self.dispatcher, name)
 
 
-def numba_kernel(module, name, signatures, twin_of=None):
+def numba_kernel(module, name, signatures, twin_of=None, exact=False):
     """Declare a lazily compiled Numba kernel (see :class:`NumbaKernel`); ``twin_of``
     names the C extension it stands in for (it then runs only where that one does not)."""
-    k = NumbaKernel(module, name, signatures, twin_of)
+    k = NumbaKernel(module, name, signatures, twin_of, exact)
     _registry.append(k)
     return k
 

@@ -108,7 +108,7 @@ KERNELS = {
 def _numba_step(name, n_state):
     k = numba_kernel(_MODULE, f"{name}_step",
                      float_signatures("void(" + ", ".join(["T[::1]"] * (n_state + 3)) + ")"),
-                     twin_of=_EXT)
+                     twin_of=_EXT, exact=True)
 
     def step(p, g, *state_and_h):
         k(p.size, p, g, *state_and_h)
