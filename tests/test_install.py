@@ -68,6 +68,10 @@ def test_readme_first_command_works_from_the_checkout_root(tmp_path):
     assert first == "pip install . && python -m fastnn demo", first
     clone = _checkout_copy(str(tmp_path / "clone"))
     env = _venv(str(tmp_path / "venv"))
+    # one build for this CPU instead of the three ISA levels: this test is about running
+    # the command from the checkout root; the per-ISA wheel has its own CI step
+    # (.ci/steps/50-portable-wheel.sh), and the CI's own install is the default build
+    env["FASTNN_ARCH"] = "native"
     p = _sh(first, clone, env)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert re.search(r"test accuracy 0\.9\d", p.stdout), p.stdout[-2000:]
@@ -81,14 +85,12 @@ def test_readme_first_command_works_from_the_checkout_root(tmp_path):
                 "m.compile(loss='sparse_categorical_crossentropy', optimizer='adam')\n"
                 "m.fit(x / 16.0, y, epochs=1, verbose=0)\n"
                 "print('engine', engine.config()['kernels_from'], engine.isa())\n")
-    for cmd, want in (("python -m fastnn info", "C, x86-64-v"),
+    for cmd, want in (("python -m fastnn info", "C, "),
                       ("python -m fastnn bench --size 100000 --repeat 3 tanh_fwd relu_fwd", "tanh_fwd"),
                       ("python -m fastnn warmup", "compiled"),
                       ("python train.py", "engine installed copy")):
         p = _sh(cmd, clone, env)
         assert p.returncode == 0, cmd + "\n" + p.stdout[-2000:] + p.stderr[-2000:]
-        if want.startswith("C, x86-64-v") and "x86" not in os.uname().machine:
-            want = "C, "
         assert want in p.stdout, cmd + "\n" + p.stdout[-2000:]
         assert "C kernels unavailable" not in p.stderr, cmd + "\n" + p.stderr[-2000:]
 
