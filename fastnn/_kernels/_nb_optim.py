@@ -133,12 +133,15 @@ def _adadelta_block(p, g, sq, acc, lr, rho, rho_c, eps, wd, sign):
         p[i] = pi - lr * delta
 
 
-_sgd_block = _jit(_sgd_block, False)
-_adagrad_block = _jit(_adagrad_block, False)
-_rmsprop_block = _jit(_rmsprop_block, False)
-_adam_block = _jit(_adam_block, False)
-_adamax_block = _jit(_adamax_block, False)
-_adadelta_block = _jit(_adadelta_block, False)
+# IEEE semantics (exact), like the step kernels that call them: inlined into the serial
+# and into the parallel build, fast-math flags would let each vectorise and round a
+# block differently, and the result would depend on the thread count
+_sgd_block = _jit(_sgd_block, False, exact=True)
+_adagrad_block = _jit(_adagrad_block, False, exact=True)
+_rmsprop_block = _jit(_rmsprop_block, False, exact=True)
+_adam_block = _jit(_adam_block, False, exact=True)
+_adamax_block = _jit(_adamax_block, False, exact=True)
+_adadelta_block = _jit(_adadelta_block, False, exact=True)
 
 
 def sgd_step(p, g, buf, h):
