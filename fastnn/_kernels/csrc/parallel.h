@@ -67,6 +67,12 @@ static const fnn_pool_api *fnn_pool = NULL;
 /* Fetch the pool's table (call once at module init, with the GIL); -1 with an
  * ImportError set when the _cpool extension is missing or from another build. */
 static int fnn_pool_import(void) {
+    /* import the pool's module first: PyCapsule_Import only walks attributes, and the
+       submodule is not one until imported (the Numba engine never loads it itself) */
+    PyObject *mod = PyImport_ImportModule("fastnn._kernels._cpool");
+    if (!mod)
+        return -1;
+    Py_DECREF(mod);
     const fnn_pool_api *api = (const fnn_pool_api *)PyCapsule_Import(FNN_POOL_CAPSULE, 0);
     if (!api)
         return -1;
