@@ -126,15 +126,8 @@ class Conv2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """2-D max pooling (see F.max_pool2d); stride defaults to kernel_size.
-
-    >>> import numpy as np, fastnn as fn
-    >>> m = fn.nn.MaxPool2d(2); m
-    MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-    >>> m(np.zeros((1, 3, 4, 4), np.float32)).shape
-    (1, 3, 2, 2)
-    """
+class _MaxPoolNd(Module):
+    """What MaxPool1d and MaxPool2d share; ``_pool`` is the functional they call."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
@@ -145,12 +138,25 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return self._pool(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling (see F.max_pool2d); stride defaults to kernel_size.
+
+    >>> import numpy as np, fastnn as fn
+    >>> m = fn.nn.MaxPool2d(2); m
+    MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+    >>> m(np.zeros((1, 3, 4, 4), np.float32)).shape
+    (1, 3, 2, 2)
+    """
+
+    _pool = staticmethod(F.max_pool2d)
 
 
 class AvgPool2d(Module):
@@ -265,7 +271,7 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """1-D max pooling (see F.max_pool1d); stride defaults to kernel_size.
 
     >>> import numpy as np, fastnn as fn
@@ -273,21 +279,7 @@ class MaxPool1d(Module):
     (1, 3, 4)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, input):
-        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _pool = staticmethod(F.max_pool1d)
 
 
 class AvgPool1d(Module):
