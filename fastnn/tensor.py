@@ -76,6 +76,18 @@ SortResult = collections.namedtuple("sort", ["values", "indices"])
 TopkResult = collections.namedtuple("topk", ["values", "indices"])
 
 
+
+_F = None     # fastnn.functional, bound on first use (it imports this module)
+
+
+def _functional():
+    global _F
+    if _F is None:
+        from . import functional
+        _F = functional
+    return _F
+
+
 class Tensor:
     """An n-dimensional array that records operations for backpropagation.
 
@@ -1712,8 +1724,7 @@ class Tensor:
         >>> fn.tensor([-1.0, 2.0]).relu()
         tensor([0., 2.])
         """
-        from .functional import relu
-        return relu(self)
+        return (_F or _functional()).relu(self)
 
     def sigmoid(self):
         """1 / (1 + exp(-x)) (see F.sigmoid).
@@ -1722,8 +1733,7 @@ class Tensor:
         >>> fn.tensor([0.0]).sigmoid()
         tensor([0.5])
         """
-        from .functional import sigmoid
-        return sigmoid(self)
+        return (_F or _functional()).sigmoid(self)
 
     def tanh(self):
         """Hyperbolic tangent (see F.tanh).
@@ -1732,8 +1742,7 @@ class Tensor:
         >>> fn.tensor([0.0]).tanh()
         tensor([0.])
         """
-        from .functional import tanh
-        return tanh(self)
+        return (_F or _functional()).tanh(self)
 
     def softmax(self, dim, dtype=None):
         """softmax along ``dim`` (see F.softmax; ``dtype`` casts first).
@@ -1742,8 +1751,7 @@ class Tensor:
         >>> fn.tensor([[0.0, 0.0]]).softmax(1)
         tensor([[0.5, 0.5]])
         """
-        from .functional import softmax
-        return softmax(self, dim, dtype=dtype)
+        return (_F or _functional()).softmax(self, dim, dtype=dtype)
 
     def log_softmax(self, dim, dtype=None):
         """log_softmax along ``dim`` (see F.log_softmax).
@@ -1752,8 +1760,7 @@ class Tensor:
         >>> fn.tensor([[0.0, 0.0]]).log_softmax(dim=1).exp()
         tensor([[0.5, 0.5]])
         """
-        from .functional import log_softmax
-        return log_softmax(self, dim, dtype=dtype)
+        return (_F or _functional()).log_softmax(self, dim, dtype=dtype)
 
 
 def _raw(x):

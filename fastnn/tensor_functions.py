@@ -174,8 +174,12 @@ _EXAMPLES = {
 
 
 def _method(name):
+    where = f"{name} input"
+
     def call(input, *args, **kwargs):
-        return getattr(as_tensor(input, f"{name} input"), name)(*args, **kwargs)
+        if type(input) is not Tensor:
+            input = as_tensor(input, where)
+        return getattr(input, name)(*args, **kwargs)
     code, out = _EXAMPLES[name]
     call.__name__ = call.__qualname__ = name
     call.__doc__ = (f"``input.{name}(...)``: see Tensor.{name}.\n\n"

@@ -88,6 +88,23 @@ def test_unary_twin_matches_c(name, dtype, rng):
                 _compare(got, want, dtype)
 
 
+@pytest.mark.parametrize("engine", ["c", "twin"])
+def test_unary_and_binary_allocate_and_take_strided_inputs(engine, rng):
+    # out=None returns a new array of the input's shape; a strided view is read as
+    # its values (the C wrapper copies it to C order first)
+    m = _c("_celementwise") if engine == "c" else TE
+    x = rng.standard_normal((6, 10)).astype(np.float32)[:, ::2]
+    g = rng.standard_normal((6, 10)).astype(np.float32)[::1, 1::2]
+    y = m.unary(m.UNARY["tanh_fwd"], x, None, 0, 0, 0, 1)
+    assert y.shape == x.shape and y.dtype == x.dtype and y.flags.c_contiguous
+    np.testing.assert_allclose(y, np.tanh(x), rtol=1e-6)
+    z = m.binary(m.BINARY["relu_bwd"], x, g, None, 0, 0, 0, 1)
+    assert z.shape == x.shape and z.dtype == x.dtype
+    np.testing.assert_array_equal(z, np.where(x > 0, g, 0))
+    with pytest.raises((TypeError, ValueError), match="out"):
+        m.unary(m.UNARY["tanh_fwd"], x, np.empty(3, np.float32), 0, 0, 0, 1)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", sorted(TE.BINARY))
 def test_binary_twin_matches_c(name, dtype, rng):

@@ -45,45 +45,62 @@ cdef Py_ssize_t _N_UNARY = len(UNARY), _N_BINARY = len(BINARY)
 HAS_OPENMP = bool(fnn_has_openmp())
 
 
-def unary(int op, cnp.ndarray x, cnp.ndarray out, double a, double b, double c, int nt):
-    """out[i] = op(x[i]; a, b, c)."""
-    cdef double p[3]
-    p[0] = a; p[1] = b; p[2] = c
-    cdef int t = float_type(x, "unary", "x")
-    cdef ptrdiff_t n = cnp.PyArray_SIZE(x)
-    index(op, _N_UNARY, "unary", "op")
-    same(out, t, n, "unary", "out")
-    if t == cnp.NPY_FLOAT32:
-        with nogil:
-            fnn_unary_table_f32[op](<const float *>cnp.PyArray_DATA(x),
-                                    <float *>cnp.PyArray_DATA(out), n, p, nt)
-    else:
-        with nogil:
-            fnn_unary_table_f64[op](<const double *>cnp.PyArray_DATA(x),
-                                    <double *>cnp.PyArray_DATA(out), n, p, nt)
+cdef inline cnp.ndarray _c_order(cnp.ndarray a):
+    # a strided view is copied here rather than by a Python-level call per op: the
+    # common small-tensor call then costs one C function
+    return a if cnp.PyArray_IS_C_CONTIGUOUS(a) else cnp.PyArray_GETCONTIGUOUS(a)
+
+
+cdef inline object _result(object out, cnp.ndarray like, int t, ptrdiff_t n, str where):
+    if out is None:
+        return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(like), cnp.PyArray_DIMS(like), t, 0)
+    same(out, t, n, where, "out")
     return out
 
 
-def binary(int op, cnp.ndarray u, cnp.ndarray g, cnp.ndarray out,
-           double a, double b, double c, int nt):
-    """out[i] = op(u[i], g[i]; a, b, c)."""
+def unary(int op, cnp.ndarray x, out, double a, double b, double c, int nt):
+    """out[i] = op(x[i]; a, b, c); a strided x is copied first, and ``out=None``
+    returns a new array of x's shape."""
     cdef double p[3]
     p[0] = a; p[1] = b; p[2] = c
+    x = _c_order(x)
+    cdef int t = float_type(x, "unary", "x")
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(x)
+    index(op, _N_UNARY, "unary", "op")
+    out = _result(out, x, t, n, "unary")
+    cdef void *xp = cnp.PyArray_DATA(x)
+    cdef void *op_ = cnp.PyArray_DATA(<cnp.ndarray>out)
+    if t == cnp.NPY_FLOAT32:
+        with nogil:
+            fnn_unary_table_f32[op](<const float *>xp, <float *>op_, n, p, nt)
+    else:
+        with nogil:
+            fnn_unary_table_f64[op](<const double *>xp, <double *>op_, n, p, nt)
+    return out
+
+
+def binary(int op, cnp.ndarray u, cnp.ndarray g, out,
+           double a, double b, double c, int nt):
+    """out[i] = op(u[i], g[i]; a, b, c); strided inputs are copied first, and
+    ``out=None`` returns a new array of u's shape."""
+    cdef double p[3]
+    p[0] = a; p[1] = b; p[2] = c
+    u = _c_order(u)
+    g = _c_order(g)
     cdef int t = float_type(u, "binary", "u")
     cdef ptrdiff_t n = cnp.PyArray_SIZE(u)
     index(op, _N_BINARY, "binary", "op")
     same(g, t, n, "binary", "g")
-    same(out, t, n, "binary", "out")
+    out = _result(out, u, t, n, "binary")
+    cdef void *up = cnp.PyArray_DATA(u)
+    cdef void *gp = cnp.PyArray_DATA(g)
+    cdef void *op_ = cnp.PyArray_DATA(<cnp.ndarray>out)
     if t == cnp.NPY_FLOAT32:
         with nogil:
-            fnn_binary_table_f32[op](<const float *>cnp.PyArray_DATA(u),
-                                     <const float *>cnp.PyArray_DATA(g),
-                                     <float *>cnp.PyArray_DATA(out), n, p, nt)
+            fnn_binary_table_f32[op](<const float *>up, <const float *>gp, <float *>op_, n, p, nt)
     else:
         with nogil:
-            fnn_binary_table_f64[op](<const double *>cnp.PyArray_DATA(u),
-                                     <const double *>cnp.PyArray_DATA(g),
-                                     <double *>cnp.PyArray_DATA(out), n, p, nt)
+            fnn_binary_table_f64[op](<const double *>up, <const double *>gp, <double *>op_, n, p, nt)
     return out
 
 

@@ -106,23 +106,28 @@ UNARY = {name: i for i, name in enumerate(_UNARY)}
 BINARY = {name: i for i, name in enumerate(_BINARY)}
 
 
-def _store(out, r):
+def _store(out, r, where="elementwise"):
+    r = np.asarray(r)
+    if out.size != r.size:     # the C wrappers' size check (_ccheck.same)
+        raise ValueError(f"{where}: out must hold {r.size} elements, got shape {out.shape}.")
     np.copyto(out.reshape(-1), np.asarray(r).reshape(-1), casting="unsafe")
     return out
 
 
 def unary(op, x, out, a, b, c, nt):
-    """out[i] = op(x[i]; a, b, c)."""
+    """out[i] = op(x[i]; a, b, c); ``out=None`` returns a new array of x's shape."""
     t = x.dtype.type
     with np.errstate(all="ignore"):
-        return _store(out, _UNARY_F[op](x, t(a), t(b), t(c), t))
+        return _store(np.empty(x.shape, x.dtype) if out is None else out,
+                      _UNARY_F[op](x, t(a), t(b), t(c), t), "unary")
 
 
 def binary(op, u, g, out, a, b, c, nt):
-    """out[i] = op(u[i], g[i]; a, b, c)."""
+    """out[i] = op(u[i], g[i]; a, b, c); ``out=None`` returns a new array of u's shape."""
     t = u.dtype.type
     with np.errstate(all="ignore"):
-        return _store(out, _BINARY_F[op](u, g, t(a), t(b), t(c), t))
+        return _store(np.empty(u.shape, u.dtype) if out is None else out,
+                      _BINARY_F[op](u, g, t(a), t(b), t(c), t), "binary")
 
 
 def _row_max(x2):

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import engine
 from .jit import numba_kernel, float_signatures
-from .threads import threads_for
+from .threads import SERIAL_BELOW, threads_for
 
 __all__ = ["Spec", "SPECS", "c_unary", "c_binary", "nb_unary", "nb_binary", "contiguous"]
 
@@ -37,8 +37,9 @@ def c_unary(name):
     op, run = _ce.UNARY[name], _ce.unary
 
     def kernel(x, a=0.0, b=0.0, c=0.0, out=None):
-        x = contiguous(x)
-        return run(op, x, _out(x, out), a, b, c, threads_for(x.size))
+        # the extension makes x contiguous and allocates out: one C call per small op
+        n = x.size
+        return run(op, x, out, a, b, c, 1 if n < SERIAL_BELOW else threads_for(n))
     kernel.__name__ = kernel.__qualname__ = name
     return kernel
 
@@ -48,8 +49,8 @@ def c_binary(name):
     op, run = _ce.BINARY[name], _ce.binary
 
     def kernel(u, g, a=0.0, b=0.0, c=0.0, out=None):
-        u, g = contiguous(u), contiguous(g)
-        return run(op, u, g, _out(u, out), a, b, c, threads_for(u.size))
+        n = u.size
+        return run(op, u, g, out, a, b, c, 1 if n < SERIAL_BELOW else threads_for(n))
     kernel.__name__ = kernel.__qualname__ = name
     return kernel
 
