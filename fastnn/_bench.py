@@ -8,8 +8,10 @@ asv benchmarks (asv_bench/benchmarks/scenarios.py) and ``python -m fastnn bench`
 both read these numbers.
 
 Workloads (fastnn.workloads): ``mlp_epoch`` (60k x 784 MLP epoch: fastnn, torch,
-torch with fused Adam, JAX + optax jit'd step) and ``predict32`` (batch-32 predict
-over 100k rows: fastnn's Keras-style model, the same torch loop).
+torch with fused Adam, JAX + optax jit'd step), ``cnn_epoch`` (10k digits at 28x28
+through a two-conv network: fastnn, torch) and ``predict32`` (batch-32 predict over
+100k rows: fastnn's Keras-style model, the same torch loop). :func:`gemm_floor` sets
+an epoch beside the GEMMs it contains, run alone.
 
 >>> sorted(SCENARIOS)
 ['alone', 'busy_core', 'fastnn_first', 'torch_first']
@@ -24,13 +26,17 @@ import time
 
 import numpy as np
 
-__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "run_workloads", "busy_core", "available"]
+__all__ = ["SCENARIOS", "ENGINES", "run_scenario", "run_workloads", "busy_core", "available",
+           "gemm_floor"]
 
 #: engines each workload can run, with the module each one imports
 ENGINES = {
     "mlp_epoch": {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "jax"},
+    "cnn_epoch": {"fastnn": "fastnn", "torch": "torch"},
     "predict32": {"fastnn": "fastnn", "torch": "torch"},
 }
+#: rows each workload runs on by default
+ROWS = {"mlp_epoch": 60_000, "cnn_epoch": 10_000, "predict32": 100_000}
 #: scenario -> (the engines share one process?, import torch before fastnn?, busy core?)
 SCENARIOS = {
     "alone": (False, None, False),
@@ -81,6 +87,19 @@ def _prepare(workload, engine, x, y, threads):
             def run():
                 state[0], _ = W.train_epoch_jax(state[0], x, y)
             return run
+    if workload == "cnn_epoch":
+        if engine == "fastnn":
+            import fastnn as fn
+            m = W.cnn_fastnn()
+            opt = fn.optim.Adam(m.parameters(), lr=1e-3)
+            W.train_epoch_cnn_fastnn(m, opt, x[:256], y[:256])
+            return lambda: W.train_epoch_cnn_fastnn(m, opt, x, y)
+        if engine == "torch":
+            import torch
+            m = W.cnn_torch()
+            opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+            W.train_epoch_cnn_torch(m, opt, x[:256], y[:256])
+            return lambda: W.train_epoch_cnn_torch(m, opt, x, y)
     if workload == "predict32":
         if engine == "fastnn":
             m = W.predict_model_fastnn()
@@ -93,6 +112,13 @@ def _prepare(workload, engine, x, y, threads):
     raise ValueError(f"no engine {engine!r} for workload {workload!r}")
 
 
+def _data(workload, rows):
+    from . import workloads as W
+    if workload == "cnn_epoch":
+        return W.make_digits28(rows)[0]
+    return W.make_teacher_data(rows)
+
+
 def _child(spec):
     """Import ``spec['imports']`` in order, then time each engine ``repeat`` times,
     interleaved; print {engine: [seconds, ...]} as JSON."""
@@ -100,8 +126,7 @@ def _child(spec):
     for mod in spec["imports"]:
         importlib.import_module(mod)
     from . import workloads as W
-    n = spec["rows"]
-    x, y = W.make_teacher_data(n)
+    x, y = _data(spec["workload"], spec["rows"])
     runs = {e: _prepare(spec["workload"], e, x, y, spec["threads"]) for e in spec["engines"]}
     times = {e: [] for e in runs}
     for _ in range(spec["repeat"]):
@@ -110,6 +135,84 @@ def _child(spec):
             run()
             times[e].append(time.perf_counter() - t)
     print(json.dumps(times))
+
+
+# --------------------------------------------------------------------------- GEMM floor
+
+def _gemm_list(workload, batch):
+    """The matrix products one training step of ``workload`` does at ``batch`` rows,
+    as (a, b, trans_a, trans_b) float32 operands: forward, the weight gradients and the
+    input gradients the step needs (none for the network's input). A convolution's
+    products are written as one im2col product per layer over the whole batch."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+    out = []
+    if workload == "mlp_epoch":
+        dims = [784, 256, 128, 10]
+        for i, (fi, fo) in enumerate(zip(dims[:-1], dims[1:])):
+            x, w, g = r(batch, fi), r(fo, fi), r(batch, fo)
+            out.append((x, w, False, True))          # y = x @ W.T
+            out.append((g, x, True, False))          # dW = g.T @ x
+            if i:
+                out.append((g, w, False, False))     # dx = g @ W
+        return out
+    if workload == "cnn_epoch":
+        # (in channels, out channels, output pixels) of the two 3x3 'same' convolutions
+        for i, (c, o, px) in enumerate([(1, 16, 28 * 28), (16, 32, 14 * 14)]):
+            k, n = 9 * c, batch * px
+            cols, w, g = r(n, k), r(o, k), r(n, o)
+            out.append((cols, w, False, True))       # y = cols @ W.T
+            out.append((g, cols, True, False))       # dW = g.T @ cols
+            if i:
+                out.append((g, w, False, False))     # dcols = g @ W
+        x, w, g = r(batch, 1568), r(10, 1568), r(batch, 10)
+        out += [(x, w, False, True), (g, x, True, False)]
+        return out
+    raise ValueError(f"gemm_floor: expected a workload in ['cnn_epoch', 'mlp_epoch'], got {workload!r}.")
+
+
+def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
+    """fastnn's epoch of ``workload`` beside the matrix products it contains, run alone
+    on the same threads in the same process (medians of ``repeat``, interleaved).
+
+    The floor runs the epoch's products through fastnn's pooled GEMM
+    (``fastnn._kernels.gemm``: row blocks, one single-threaded OpenBLAS call each, as
+    Linear and the convolutions run them). Everything else in the epoch (activations,
+    losses, the optimizer, im2col, framework overhead) is epoch - floor.
+
+    Returns:
+        dict: ``epoch`` and ``floor`` (seconds), ``gemm_share`` (floor / epoch) and
+        ``epoch_over_floor``.
+    """
+    import fastnn as fn
+    from ._kernels import gemm
+    rows = rows or ROWS[workload]
+    fn.set_num_threads(threads)
+    x, y = _data(workload, rows)
+    run = _prepare(workload, "fastnn", x, y, threads)
+    batch = 128 if workload == "mlp_epoch" else 64
+    sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
+    lists = {b: _gemm_list(workload, b) for b in set(sizes)}
+    counts = {b: sizes.count(b) for b in lists}
+
+    def floor():
+        for b, items in lists.items():
+            for _ in range(counts[b]):
+                for a, w, ta, tb in items:
+                    gemm.matmul(a, w, ta, tb)
+    times = {"epoch": [], "floor": []}
+    floor()
+    for _ in range(repeat):
+        for key, f in (("epoch", run), ("floor", floor)):
+            t = time.perf_counter()
+            f()
+            times[key].append(time.perf_counter() - t)
+    res = {k: statistics.median(v) for k, v in times.items()}
+    res["gemm_share"] = res["floor"] / res["epoch"]
+    res["epoch_over_floor"] = res["epoch"] / res["floor"]
+    return res
 
 
 # --------------------------------------------------------------------------- in the parent
@@ -161,7 +264,7 @@ def _scenario_times(workload, scenario, engines=None, threads=2, repeat=3, rows=
         raise ValueError(f"run_scenario: expected a workload in {sorted(ENGINES)}, got {workload!r}.")
     shared, torch_first, busy = SCENARIOS[scenario]
     engines = [e for e in (engines or ENGINES[workload]) if available(e)]
-    rows = rows or (60_000 if workload == "mlp_epoch" else 100_000)
+    rows = rows or ROWS[workload]
     times = {e: [] for e in engines}
     ctx = busy_core() if busy else contextlib.nullcontext()
     with ctx:
@@ -241,6 +344,18 @@ def run_workloads(threads=2, repeat=3, out=None):
     for e in ("fastnn", "torch"):
         if res["alone"].get(e) and res["busy_core"].get(e):
             print(f"{e} busy core / alone: {res['busy_core'][e] / res['alone'][e]:.2f}x", file=out)
+    print(f"\nCNN epoch (10,000 digits at 28x28: conv 1->16, pool, conv 16->32, pool, dropout, "
+          f"linear 1568->10, Adam, batch 64), {threads} threads, seconds (median of {repeat})",
+          file=out)
+    cols = [e for e in ENGINES["cnn_epoch"] if available(e)]
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
+    res = results["cnn_epoch"] = _rounds("cnn_epoch", ["alone", "torch_first"], threads, repeat)
+    for scenario in ("alone", "torch_first"):
+        r = res[scenario]
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
+              file=out, flush=True)
     cols = [e for e in ENGINES["predict32"] if available(e)]
     print(f"\nBatch-32 predict over 100,000 rows (784 -> 256 -> 128 -> 10), {threads} threads, "
           f"seconds (median of {repeat})", file=out)
@@ -251,6 +366,15 @@ def run_workloads(threads=2, repeat=3, out=None):
         r = res[scenario]
         print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
               + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
+              file=out, flush=True)
+    print(f"\nEach epoch beside its GEMM-only floor (the same products alone, same process, "
+          f"{threads} threads; seconds, median of {repeat})", file=out)
+    print(f"{'workload':<14}{'epoch':>10}{'floor':>10}{'GEMM share':>12}{'epoch/floor':>13}",
+          file=out, flush=True)
+    for w in ("mlp_epoch", "cnn_epoch"):
+        p = results[f"{w}_floor"] = gemm_floor(w, threads, repeat)
+        print(f"{w:<14}{p['epoch']:>10.3f}{p['floor']:>10.3f}"
+              f"{p['gemm_share']:>11.0%} {p['epoch_over_floor']:>12.2f}x",
               file=out, flush=True)
     return results
 

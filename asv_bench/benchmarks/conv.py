@@ -1,6 +1,7 @@
 """Convolution and pooling, fastnn beside torch (oneDNN) in the same run, float32, NCHW.
 
-* ``Conv3x3``: (64, 32, 28, 28) -> 64 channels, 3x3, padding 1 (the big one).
+* ``Conv3x3``: (64, 32, 28, 28) -> 64 channels, 3x3, padding 1 (the big one);
+  ``Conv3x3In64``: the same with 64 input channels.
 * ``LeNetConv1`` / ``LeNetConv2``: a batch of 64 MNIST-size images, 1 -> 32 channels
   3x3 (28x28 in), then 32 -> 64 channels 3x3 (26x26 in).
 * ``MaxPool2x2``: max_pool2d 2x2 on (64, 32, 28, 28).
@@ -59,6 +60,10 @@ class _ConvBench:
 
 class Conv3x3(_ConvBench):
     x_shape, w_shape, kwargs = (64, 32, 28, 28), (64, 32, 3, 3), {"padding": 1}
+
+
+class Conv3x3In64(_ConvBench):
+    x_shape, w_shape, kwargs = (64, 64, 28, 28), (64, 64, 3, 3), {"padding": 1}
 
 
 class LeNetConv1(_ConvBench):

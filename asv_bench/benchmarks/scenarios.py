@@ -1,7 +1,8 @@
 """Speed the way users run it (fastnn._bench): the MLP epoch with each engine alone in
 its own process, with torch imported first and with fastnn imported first (both
 engines in one process), and beside a second process that keeps one core busy;
-batch-32 predict over 100k rows alone and beside the busy core.
+batch-32 predict over 100k rows alone and beside the busy core; the CNN epoch alone
+and with torch imported first; each epoch against its GEMM-only floor.
 
 Every number comes from fresh child processes run in this benchmark's
 ``setup_cache``, engines interleaved so that they share the machine's load; the
@@ -84,3 +85,59 @@ class Predict32Scenarios:
         return cache[scenario][engine] / cache["alone"][engine]
 
     track_slowdown_when_busy.unit = "ratio"
+
+
+class CNNEpochScenarios:
+    """The CNN epoch (fastnn.workloads: 10,000 digits at 28x28, two 3x3 convolutions,
+    Adam, batch 64), each engine alone in its own process and both in one process with
+    torch imported first (target: fastnn <= 1.0x torch)."""
+    params = (["alone", "torch_first"], ["fastnn", "torch"])
+    param_names = ("scenario", "engine")
+    timeout = 3600
+    repeat = 1
+    number = 1
+    unit = "seconds"
+
+    def setup_cache(self):
+        return _bench._rounds("cnn_epoch", ["alone", "torch_first"], THREADS, 2)
+
+    def setup(self, cache, scenario, engine):
+        _skip_missing(engine)
+
+    def track_seconds(self, cache, scenario, engine):
+        return cache[scenario][engine]
+
+    def track_fastnn_over_engine(self, cache, scenario, engine):
+        """fastnn's CNN epoch / this engine's, same scenario (target: <= 1.0)."""
+        return cache[scenario]["fastnn"] / cache[scenario][engine]
+
+    track_fastnn_over_engine.unit = "ratio"
+
+
+class EpochGemmFloor:
+    """Each epoch beside the matrix products it contains, run alone on the same
+    threads (fastnn._bench.gemm_floor; goal: epoch <= 1.25x its GEMM floor)."""
+    params = ["mlp_epoch", "cnn_epoch"]
+    param_names = ["workload"]
+    timeout = 1800
+    repeat = 1
+    number = 1
+
+    def setup_cache(self):
+        return {w: _bench.gemm_floor(w, THREADS, 3) for w in self.params}
+
+    def track_epoch_over_floor(self, cache, workload):
+        return cache[workload]["epoch_over_floor"]
+
+    track_epoch_over_floor.unit = "ratio"
+
+    def track_gemm_share(self, cache, workload):
+        """The floor's share of the epoch (the rest: everything that is not a GEMM)."""
+        return cache[workload]["gemm_share"]
+
+    track_gemm_share.unit = "ratio"
+
+    def track_floor_seconds(self, cache, workload):
+        return cache[workload]["floor"]
+
+    track_floor_seconds.unit = "seconds"
