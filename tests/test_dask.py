@@ -163,16 +163,44 @@ def test_worker_killed_mid_predict_is_retried_and_result_complete(client, tmp_pa
     np.testing.assert_array_equal(got, want)
 
 
+_FORK_SCRIPT = r"""
+import sys, warnings
+import numpy as np
+import dask, dask.array as da, distributed
+import fastnn as fn, fastnn.dask as fdask
+from fastnn.sklearn import MLPRegressor
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1000, 6))
+est = MLPRegressor(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(X, X[:, :2])
+fn.set_num_threads(2)
+with fn.no_grad():   # the pool's workers and BLAS are running when the workers start
+    fn.nn.functional.relu(np.ones(1 << 20, np.float32))
+    fn.nn.Linear(600, 600)(np.ones((4096, 600), np.float32))
+with dask.config.set({"distributed.worker.multiprocessing-method": sys.argv[1]}):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                  silence_logs=40, death_timeout=60) as cluster, \
+            distributed.Client(cluster, timeout=120) as c:
+        got = c.compute(fdask.predict(est, da.from_array(X[:400], chunks=100))).result(timeout=120)
+np.testing.assert_array_equal(got, est.predict(X[:400]))
+print("workers finished")
+"""
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_fork_and_spawn_started_workers_finish(method):
-    X, _ = _data(400)
-    est = _fitted()["MLPRegressor"]
-    with fn.no_grad():   # the parent has run fastnn's kernels before the workers start
-        fn.nn.Linear(6, 6)(np.ones((4096, 6), np.float32))
-    with _cluster(method) as cluster, distributed.Client(cluster, timeout=TIMEOUT) as c:
-        got = c.compute(fdask.predict(est, da.from_array(X, chunks=100))).result(
-            timeout=TIMEOUT)
-    np.testing.assert_array_equal(got, est.predict(X))
+    # in a fresh interpreter: forking this test process would also copy whatever
+    # threads earlier tests left in it (the module's cluster, other libraries' pools),
+    # which is not what a user's process that starts a cluster looks like
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.dirname(os.path.abspath(fn.__file__)))]
+        + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    proc = subprocess.run([sys.executable, "-c", _FORK_SCRIPT, method], capture_output=True,
+                          text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and "workers finished" in proc.stdout, proc.stderr[-3000:]
 
 
 def test_dask_ml_incremental_equals_sequential_partial_fit(client):
