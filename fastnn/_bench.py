@@ -179,33 +179,45 @@ def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
 
     The floor runs the epoch's products through fastnn's pooled GEMM
     (``fastnn._kernels.gemm``: row blocks, one single-threaded OpenBLAS call each, as
-    Linear and the convolutions run them). Everything else in the epoch (activations,
-    losses, the optimizer, im2col, framework overhead) is epoch - floor.
+    Linear and the convolutions run them). ``optimizer`` is the epoch's Adam steps
+    alone (as many as the epoch has batches, on the last batch's gradients); the
+    rest of the epoch (activations, losses, dropout, im2col, framework overhead) is
+    epoch - floor - optimizer.
 
     Returns:
-        dict: ``epoch`` and ``floor`` (seconds), ``gemm_share`` (floor / epoch) and
-        ``epoch_over_floor``.
+        dict: ``epoch``, ``floor`` and ``optimizer`` (seconds), ``gemm_share`` (floor /
+        epoch) and ``epoch_over_floor``.
     """
     import fastnn as fn
+    from . import workloads as W
     from ._kernels import gemm
     rows = rows or ROWS[workload]
     fn.set_num_threads(threads)
     x, y = _data(workload, rows)
-    run = _prepare(workload, "fastnn", x, y, threads)
-    batch = 128 if workload == "mlp_epoch" else 64
+    if workload == "mlp_epoch":
+        model, epoch, batch = W.mlp_fastnn(), W.train_epoch_fastnn, 128
+    else:
+        model, epoch, batch = W.cnn_fastnn(), W.train_epoch_cnn_fastnn, 64
     sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
     lists = {b: _gemm_list(workload, b) for b in set(sizes)}
     counts = {b: sizes.count(b) for b in lists}
+    opt = fn.optim.Adam(model.parameters(), lr=1e-3)
+    epoch(model, opt, x[:4 * batch], y[:4 * batch])
 
     def floor():
         for b, items in lists.items():
             for _ in range(counts[b]):
                 for a, w, ta, tb in items:
                     gemm.matmul(a, w, ta, tb)
-    times = {"epoch": [], "floor": []}
+
+    def steps():
+        for _ in sizes:
+            opt.step()
+    times = {"epoch": [], "floor": [], "optimizer": []}
     floor()
     for _ in range(repeat):
-        for key, f in (("epoch", run), ("floor", floor)):
+        for key, f in (("epoch", lambda: epoch(model, opt, x, y)), ("floor", floor),
+                       ("optimizer", steps)):
             t = time.perf_counter()
             f()
             times[key].append(time.perf_counter() - t)
@@ -369,11 +381,11 @@ def run_workloads(threads=2, repeat=3, out=None):
               file=out, flush=True)
     print(f"\nEach epoch beside its GEMM-only floor (the same products alone, same process, "
           f"{threads} threads; seconds, median of {repeat})", file=out)
-    print(f"{'workload':<14}{'epoch':>10}{'floor':>10}{'GEMM share':>12}{'epoch/floor':>13}",
-          file=out, flush=True)
+    print(f"{'workload':<14}{'epoch':>10}{'floor':>10}{'optimizer':>11}{'GEMM share':>12}"
+          f"{'epoch/floor':>13}", file=out, flush=True)
     for w in ("mlp_epoch", "cnn_epoch"):
         p = results[f"{w}_floor"] = gemm_floor(w, threads, repeat)
-        print(f"{w:<14}{p['epoch']:>10.3f}{p['floor']:>10.3f}"
+        print(f"{w:<14}{p['epoch']:>10.3f}{p['floor']:>10.3f}{p['optimizer']:>11.3f}"
               f"{p['gemm_share']:>11.0%} {p['epoch_over_floor']:>12.2f}x",
               file=out, flush=True)
     return results

@@ -141,3 +141,9 @@ class EpochGemmFloor:
         return cache[workload]["floor"]
 
     track_floor_seconds.unit = "seconds"
+
+    def track_optimizer_seconds(self, cache, workload):
+        """The epoch's Adam steps alone (part of the epoch that is not a GEMM)."""
+        return cache[workload]["optimizer"]
+
+    track_optimizer_seconds.unit = "seconds"
