@@ -127,6 +127,41 @@ def test_special_values_without_torch(dtype):
         assert np.isnan(f(x).numpy()[-1])
 
 
+# ---- pointwise(): the Function built from a kernel pair ----------------------------------
+def test_pointwise_function_passes_parameters_to_both_kernels(rng):
+    from fastnn.autograd.activations import pointwise
+    sp = pointwise("softplus")
+    assert pointwise("softplus") is sp and pointwise("softplus", saves="output") is not sp
+    x = 3 * rng.standard_normal((4, 5))
+    a, b = fn.Tensor(x.copy(), requires_grad=True), fn.Tensor(x.copy(), requires_grad=True)
+    ya, yb = sp.apply(a, 2.0, 4.0), F.softplus(b, 2.0, 4.0)
+    np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+    g = rng.standard_normal(x.shape)
+    ya.backward(g)
+    yb.backward(g)
+    np.testing.assert_array_equal(a.grad, b.grad)
+    with fn.no_grad():
+        np.testing.assert_array_equal(sp.apply(fn.Tensor(x), 2.0, 4.0).numpy(), yb.numpy())
+    smooth = fn.Tensor(np.linspace(-4, 4, 12), requires_grad=True)   # threshold beyond reach
+    assert fn.autograd.gradcheck(lambda t: sp.apply(t, 1.0, 20.0), (smooth,))
+
+
+def test_pointwise_function_can_save_the_output(rng):
+    from fastnn.autograd.activations import pointwise
+    elu_y = pointwise("elu", saves="output")     # elu_bwd reads y (alpha >= 0)
+    x = rng.standard_normal((3, 7))
+    a, b = fn.Tensor(x.copy(), requires_grad=True), fn.Tensor(x.copy(), requires_grad=True)
+    ya, yb = elu_y.apply(a, 1.3, 1.0, 1.0), F.elu(b, 1.3)
+    np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+    assert ya._node.saved_tensors[0] is ya.data
+    g = rng.standard_normal(x.shape)
+    ya.backward(g)
+    yb.backward(g)
+    np.testing.assert_array_equal(a.grad, b.grad)
+    with pytest.raises(ValueError, match="saves must be 'input' or 'output'"):
+        pointwise("elu", saves="both")
+
+
 # ---- softmax ----------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("f", [F.softmax, F.log_softmax])

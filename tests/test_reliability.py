@@ -11,7 +11,8 @@ API (fn.functional, the Keras losses, fn.nn modules, fn.models.Sequential):
 * nothing crashes.
 
 The case table must name every public callable of fn.functional, so an op added
-later fails here until its row is added.
+later fails here until it has a case: a row in ``_cases()``, or, for an activation
+that takes one tensor, its row in tests/table_activations.py (``_activation_cases``).
 """
 import numpy as np
 import pytest
@@ -37,9 +38,6 @@ def _u(shape, lo=-2.0, hi=2.0, seed=0):
 def _cases():
     """name -> (op, float64 arrays for its float arguments, public functions covered)."""
     c = {}
-    for n in ["celu", "elu", "gelu", "hardtanh", "leaky_relu", "relu", "relu6", "rrelu",
-              "selu", "sigmoid", "silu", "softplus", "tanh"]:
-        c[n] = (lambda x, n=n: getattr(F, n)(x), [_u((4, 37))], [n])
     c["softmax"] = (lambda x: F.softmax(x, 1), [_u((4, 37))], ["softmax"])
     c["log_softmax"] = (lambda x: F.log_softmax(x, 1), [_u((4, 37))], ["log_softmax"])
     c["crelu"] = (lambda x: F.crelu(x), [_u((4, 6))], ["crelu"])
@@ -105,7 +103,25 @@ def _cases():
     c["keras.BinaryCrossentropy(from_logits)"] = (
         lambda t, p: fn.losses.BinaryCrossentropy(from_logits=True)(t, p),
         [_u((4, 5), 0, 1), _u((4, 5), seed=1)], [])
+    _activation_cases(c)
     return c
+
+
+def _activation_cases(c):
+    """A case for each public op of tests/table_activations.py that has none in ``c``
+    and whose row takes a single tensor: the first such row's keyword arguments, a
+    (4, 37) input (relu, sigmoid, gelu, ...). An op with more inputs needs a row of
+    its own above."""
+    import table_activations
+    covered = {n for _, _, names in c.values() for n in names}
+    for row in table_activations.OPS:
+        name = getattr(row.fn, "__name__", "")
+        if name in covered or getattr(F, name, None) is not row.fn:
+            continue
+        if len(row.make(np.random.default_rng(0), np.float64)) != 1:
+            continue
+        c[name] = (lambda x, row=row: row.fn(x, **row.kwargs), [_u((4, 37))], [name])
+        covered.add(name)
 
 
 CASES = _cases()
@@ -134,6 +150,17 @@ def _close(got, want, low):
     scale = max(1.0, float(np.abs(want).max(initial=0.0)))
     tol = 2e-2 if low else 1e-5
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def test_single_input_activations_take_their_case_from_the_op_table():
+    derived = {}
+    _activation_cases(derived)
+    assert {"relu", "sigmoid", "tanh", "gelu", "softplus", "rrelu"} <= set(derived)
+    assert not {"prelu", "srelu"} & set(derived), "more than one input: rows of their own"
+    x = _u((4, 37))
+    # the op table's row: softplus(beta=2, threshold=5)
+    np.testing.assert_array_equal(_value(derived["softplus"][0](x)),
+                                  _value(F.softplus(x, beta=2.0, threshold=5.0)))
 
 
 def test_the_case_table_covers_every_public_functional_op():
