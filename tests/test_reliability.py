@@ -11,8 +11,8 @@ API (fn.functional, the Keras losses, fn.nn modules, fn.models.Sequential):
 * nothing crashes.
 
 The case table must name every public callable of fn.functional, so an op added
-later fails here until it has a case: a row in ``_cases()``, or, for an activation
-that takes one tensor, its row in tests/table_activations.py (``_activation_cases``).
+later fails here until it has a case: its op-table row (tests/table_*.py) where that
+row's inputs are all float arrays (``_table_cases``), else a row in ``_cases()``.
 """
 import numpy as np
 import pytest
@@ -103,24 +103,25 @@ def _cases():
     c["keras.BinaryCrossentropy(from_logits)"] = (
         lambda t, p: fn.losses.BinaryCrossentropy(from_logits=True)(t, p),
         [_u((4, 5), 0, 1), _u((4, 5), seed=1)], [])
-    _activation_cases(c)
+    _table_cases(c)
     return c
 
 
-def _activation_cases(c):
-    """A case for each public op of tests/table_activations.py that has none in ``c``
-    and whose row takes a single tensor: the first such row's keyword arguments, a
-    (4, 37) input (relu, sigmoid, gelu, ...). An op with more inputs needs a row of
-    its own above."""
-    import table_activations
+def _table_cases(c):
+    """A case for each public op with an op-table row (tests/table_*.py) but none in
+    ``c``: the first row whose inputs are all float arrays, on the inputs its ``make``
+    draws (in their domain) and with its keyword arguments. An op whose rows take
+    other inputs (integer labels, shapes) needs a row of its own above."""
+    from ops_table import OPS
     covered = {n for _, _, names in c.values() for n in names}
-    for row in table_activations.OPS:
+    for row in OPS:
         name = getattr(row.fn, "__name__", "")
         if name in covered or getattr(F, name, None) is not row.fn:
             continue
-        if len(row.make(np.random.default_rng(0), np.float64)) != 1:
+        args = row.make(np.random.default_rng(0), np.float64)
+        if not args or not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args):
             continue
-        c[name] = (lambda x, row=row: row.fn(x, **row.kwargs), [_u((4, 37))], [name])
+        c[name] = (lambda *xs, row=row: row.fn(*xs, **row.kwargs), list(args), [name])
         covered.add(name)
 
 
@@ -152,15 +153,17 @@ def _close(got, want, low):
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
 
 
-def test_single_input_activations_take_their_case_from_the_op_table():
+def test_ops_with_float_inputs_take_their_case_from_the_op_table():
     derived = {}
-    _activation_cases(derived)
-    assert {"relu", "sigmoid", "tanh", "gelu", "softplus", "rrelu"} <= set(derived)
-    assert not {"prelu", "srelu"} & set(derived), "more than one input: rows of their own"
-    x = _u((4, 37))
-    # the op table's row: softplus(beta=2, threshold=5)
-    np.testing.assert_array_equal(_value(derived["softplus"][0](x)),
-                                  _value(F.softplus(x, beta=2.0, threshold=5.0)))
+    _table_cases(derived)
+    assert {"relu", "sigmoid", "gelu", "softplus", "rrelu", "prelu", "srelu",
+            "mse_loss", "huber_loss", "binary_cross_entropy", "kl_div"} <= set(derived)
+    assert "nll_loss" not in derived, "integer targets: a row of its own"
+    # softplus's op-table row: beta=2, threshold=5, on the row's inputs
+    op, args, names = derived["softplus"]
+    assert names == ["softplus"] and len(args) == 1 and args[0].dtype == np.float64
+    np.testing.assert_array_equal(_value(op(*args)),
+                                  _value(F.softplus(args[0], beta=2.0, threshold=5.0)))
 
 
 def test_the_case_table_covers_every_public_functional_op():

@@ -90,10 +90,10 @@ and the case of test_reliability.py follow from them:
    the doctest].
 5. ``tests/table_activations.py``: an ``Op`` row: reference, float64 gradcheck,
    torch parity [test_ops.py::test_every_fastnn_function_is_gradchecked, which
-   counts a pointwise-built Function once a module holds it]. A row with a single
-   input also gives the op its test_reliability.py case (odd float dtypes, non-float
-   inputs refused by name, NaN in gives NaN out); an op with more inputs adds a row
-   to ``_cases()`` there [test_the_case_table_covers_every_public_functional_op].
+   counts a pointwise-built Function once a module holds it]. The row, its inputs
+   all float arrays, also gives the op its test_reliability.py case (odd float
+   dtypes, non-float inputs refused by name, NaN in gives NaN out)
+   [test_the_case_table_covers_every_public_functional_op].
 
 An activation with more than a kernel pair (in-place buffers, a choice of kernels,
 a parameter that takes a gradient) writes its Function out in
@@ -103,7 +103,8 @@ fastnn/nn/activation.py (calling the functional op, forward's argument named
 ``input``: test_nn_surface.py) with a row in tests/test_activations.py (MODULES), a
 Keras name in fastnn/activations.py, a benchmark in asv_bench/.
 
-Adding a pointwise loss (seven files; nine with its Keras form):
+Adding a pointwise loss (six files, the nn module optional; eight with its Keras
+form):
 
 1. ``csrc/losses.h``: an ``X(name, LOSS, GRAD)`` row in FNN_POINTWISE_LOSSES; it
    reaches ``losses.POINTWISE`` by name, with no edit to ``_closses.pyx`` or
@@ -116,9 +117,10 @@ Adding a pointwise loss (seven files; nine with its Keras form):
    (the Function PointwiseLoss is shared) and its ``__all__`` entry
    [test_reliability.py::test_the_case_table_covers_every_public_functional_op].
 5. ``fastnn/nn/loss.py``: the module (nothing requires it).
-6. ``tests/table_losses.py``: an ``Op`` row; nothing fails without it, since
-   PointwiseLoss is already covered by the other losses' rows.
-7. ``tests/test_reliability.py``: a row in ``_cases()`` [as in 4].
+6. ``tests/table_losses.py``: an ``Op`` row: reference, gradcheck, torch parity.
+   With input and target drawn as float arrays it is also the op's case in
+   tests/test_reliability.py [the coverage test of 4 fails without it; a loss
+   whose rows take integer targets adds a row to ``_cases()`` there instead].
 
 A target that may require grad also needs its derivative in ``_TARGET_GRAD`` of
 fastnn/autograd/losses.py (else backward raises NotImplementedError naming the
