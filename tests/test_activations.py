@@ -163,6 +163,17 @@ def test_pointwise_function_can_save_the_output(rng):
         pointwise("elu", saves="both")
 
 
+def test_a_graph_through_pointwise_functions_pickles():
+    import pickle
+    from fastnn.autograd import activations as A
+    assert pickle.loads(pickle.dumps(A.Sigmoid)) is A.Sigmoid
+    x = fn.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    y = F.softsign(F.sigmoid(x))
+    back = pickle.loads(pickle.dumps(y))
+    np.testing.assert_array_equal(back.numpy(), y.numpy())
+    assert back.grad_fn.fn is y.grad_fn.fn
+
+
 # ---- softmax ----------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("f", [F.softmax, F.log_softmax])

@@ -100,11 +100,15 @@ def pointwise(name, saves="input"):
             return bwd(u, _g(g, u))
         return (bwd(u, _g(g, u), *params),) + (None,) * len(params)
 
+    # pickle finds a class by module and qualified name: ``pointwise.<attr>`` (a graph
+    # pickles its Functions, as those of a hand-written class)
+    attr = name if saves == "input" else name + "_from_output"
     cls = type(name.title().replace("_", ""), (Function,), {
         "__doc__": f"{name}: kernels {name}_fwd / {name}_bwd, backward from the {saves}.",
-        "__module__": __name__, "__qualname__": f"pointwise({name!r})",
+        "__module__": __name__, "__qualname__": f"pointwise.{attr}",
         "forward": staticmethod(forward), "backward": staticmethod(backward),
         "infer": staticmethod(fwd), "kernels": (name + "_fwd", name + "_bwd"), "saves": saves})
+    setattr(pointwise, attr, cls)
     _POINTWISE[key] = cls
     return cls
 
