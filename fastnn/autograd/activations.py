@@ -22,8 +22,9 @@ from .._kernels import activations as KA
 from .._kernels import elementwise as KE
 from .function import Function
 
-__all__ = ["pointwise", "ReLU", "LeakyReLU", "Hardtanh", "ELU", "GELU", "SiLU", "Softplus", "Sigmoid",
-           "Tanh", "RReLU", "Softmax", "LogSoftmax", "PReLU", "SReLU", "CReLU", "Maxout"]
+__all__ = ["pointwise", "ReLU", "LeakyReLU", "Hardtanh", "ELU", "GELU", "SiLU", "Softplus",
+           "Sigmoid", "Tanh", "RReLU", "Softmax", "LogSoftmax", "PReLU", "SReLU", "CReLU",
+           "Maxout"]
 
 
 def _target(x, inplace):
