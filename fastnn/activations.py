@@ -26,6 +26,7 @@ def _table():
         "silu": F.silu,
         "swish": F.silu,
         "softplus": F.softplus,
+        "softsign": F.softsign,
         "sigmoid": F.sigmoid,
         "tanh": F.tanh,
         "hard_tanh": F.hardtanh,
@@ -35,7 +36,8 @@ def _table():
 
 
 NAMES = ("linear", "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu",
-         "swish", "softplus", "sigmoid", "tanh", "hard_tanh", "softmax", "log_softmax")
+         "swish", "softplus", "softsign", "sigmoid", "tanh", "hard_tanh", "softmax",
+         "log_softmax")
 
 
 def get(identifier):

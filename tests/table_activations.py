@@ -114,6 +114,7 @@ OPS = [
     Op("softplus", F.softplus, lambda x, beta, threshold: R.softplus_fwd(x, beta, threshold),
        inputs((4, 7), scale=3, kinks=(2.5,)), kwargs=dict(beta=2.0, threshold=5.0),
        torch=_t("softplus")),
+    Op("softsign", F.softsign, R.softsign_fwd, inputs((4, 7), scale=3), torch=_t("softsign")),
     Op("sigmoid", F.sigmoid, R.sigmoid_fwd, inputs((4, 7), scale=4), torch=_t("sigmoid")),
     Op("tanh", F.tanh, R.tanh_fwd, inputs((4, 7)), torch=_t("tanh")),
     Op("softmax_last", F.softmax, R.softmax_fwd, inputs((3, 6)), kwargs=dict(dim=-1),

@@ -89,6 +89,7 @@ ELEMENTWISE = {
     "silu": (F.silu, "silu", {}),
     "softplus": (F.softplus, "softplus", {}),
     "softplus_beta": (F.softplus, "softplus", {"beta": 2.0, "threshold": 10.0}),
+    "softsign": (F.softsign, "softsign", {}),
     "sigmoid": (F.sigmoid, "sigmoid", {}),
     "tanh": (F.tanh, "tanh", {}),
     "rrelu_eval": (F.rrelu, "rrelu", {}),
@@ -125,6 +126,52 @@ def test_special_values_without_torch(dtype):
     np.testing.assert_array_equal(F.softplus(x).numpy()[[8, 9]], [1e4, 0])
     for f in (F.relu, F.sigmoid, F.tanh, F.gelu, F.silu, F.elu, F.softplus):
         assert np.isnan(f(x).numpy()[-1])
+
+
+# ---- pointwise(): the Function built from a kernel pair ----------------------------------
+def test_pointwise_function_passes_parameters_to_both_kernels(rng):
+    from fastnn.autograd.activations import pointwise
+    sp = pointwise("softplus")
+    assert pointwise("softplus") is sp and pointwise("softplus", saves="output") is not sp
+    x = 3 * rng.standard_normal((4, 5))
+    a, b = fn.Tensor(x.copy(), requires_grad=True), fn.Tensor(x.copy(), requires_grad=True)
+    ya, yb = sp.apply(a, 2.0, 4.0), F.softplus(b, 2.0, 4.0)
+    np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+    g = rng.standard_normal(x.shape)
+    ya.backward(g)
+    yb.backward(g)
+    np.testing.assert_array_equal(a.grad, b.grad)
+    with fn.no_grad():
+        np.testing.assert_array_equal(sp.apply(fn.Tensor(x), 2.0, 4.0).numpy(), yb.numpy())
+    smooth = fn.Tensor(np.linspace(-4, 4, 12), requires_grad=True)   # threshold beyond reach
+    assert fn.autograd.gradcheck(lambda t: sp.apply(t, 1.0, 20.0), (smooth,))
+
+
+def test_pointwise_function_can_save_the_output(rng):
+    from fastnn.autograd.activations import pointwise
+    elu_y = pointwise("elu", saves="output")     # elu_bwd reads y (alpha >= 0)
+    x = rng.standard_normal((3, 7))
+    a, b = fn.Tensor(x.copy(), requires_grad=True), fn.Tensor(x.copy(), requires_grad=True)
+    ya, yb = elu_y.apply(a, 1.3, 1.0, 1.0), F.elu(b, 1.3)
+    np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+    assert ya._node.saved_tensors[0] is ya.data
+    g = rng.standard_normal(x.shape)
+    ya.backward(g)
+    yb.backward(g)
+    np.testing.assert_array_equal(a.grad, b.grad)
+    with pytest.raises(ValueError, match="saves must be 'input' or 'output'"):
+        pointwise("elu", saves="both")
+
+
+def test_a_graph_through_pointwise_functions_pickles():
+    import pickle
+    from fastnn.autograd import activations as A
+    assert pickle.loads(pickle.dumps(A.Sigmoid)) is A.Sigmoid
+    x = fn.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    y = F.softsign(F.sigmoid(x))
+    back = pickle.loads(pickle.dumps(y))
+    np.testing.assert_array_equal(back.numpy(), y.numpy())
+    assert back.grad_fn.fn is y.grad_fn.fn
 
 
 # ---- softmax ----------------------------------------------------------------------------
@@ -291,6 +338,7 @@ MODULES = [
     (fn.nn.GELU("tanh"), lambda x: F.gelu(x, approximate="tanh")),
     (fn.nn.SiLU(), lambda x: F.silu(x)),
     (fn.nn.Softplus(2.0, 3.0), lambda x: F.softplus(x, 2.0, 3.0)),
+    (fn.nn.Softsign(), lambda x: F.softsign(x)),
     (fn.nn.Sigmoid(), lambda x: F.sigmoid(x)),
     (fn.nn.Tanh(), lambda x: F.tanh(x)),
     (fn.nn.Softmax(dim=1), lambda x: F.softmax(x, dim=1)),

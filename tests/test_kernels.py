@@ -1,6 +1,9 @@
 """Every elementwise kernel against its NumPy reference.
 
-Driven by ``fastnn._kernels.elementwise.SPECS``: adding a ``Spec`` row adds its tests.
+Driven by ``fastnn._kernels.elementwise.SPECS``, which holds a row for every kernel of
+the engine's op tables (a default row where elementwise.py names none: the oracle of the
+same name, called with its own default parameters): a new op-table row with its oracle
+in reference.py is tested here without further edits.
 Each kernel is checked in float32 and float64, on contiguous, strided and transposed
 input, below and above ``threads.SERIAL_BELOW`` (so both the serial and the parallel
 path run), on empty/0-d/1-element input, with NaN and infinities, and with ``out=``
@@ -9,6 +12,8 @@ path run), on empty/0-d/1-element input, with NaN and infinities, and with ``out
 Tolerances default to ``TOL``; a row may override them with
 ``extra={"tol": {"float32": (rtol, atol), "float64": (rtol, atol)}}``.
 """
+import inspect
+
 import numpy as np
 import pytest
 
@@ -17,7 +22,9 @@ from fastnn._kernels import elementwise, threads
 from fastnn._kernels import reference as R
 
 K._register_all()
-SPECS = elementwise.SPECS
+# a row that names no parameters tests with the oracle's defaults (Spec.with_oracle)
+SPECS = {name: spec.with_oracle(getattr(R, spec.reference, None))
+         for name, spec in elementwise.SPECS.items()}
 NAMES = sorted(SPECS)
 
 DTYPES = [np.float32, np.float64]
@@ -158,9 +165,46 @@ def test_specs_are_well_formed():
     for name, spec in SPECS.items():
         assert spec.engine in ("c", "numba"), name
         assert spec.arity in (1, 2), name
-        assert callable(spec.kernel) and callable(getattr(R, spec.reference)), name
+        assert callable(spec.kernel), name
+        oracle = getattr(R, spec.reference, None)
+        assert callable(oracle), f"{name}: no oracle {spec.reference}() in _kernels/reference.py"
+        try:
+            inspect.signature(oracle).bind(*range(spec.arity), *spec.params)
+        except TypeError as e:
+            raise AssertionError(
+                f"{name}: reference.{spec.reference} cannot take {spec.arity} array(s) and "
+                f"params {spec.params} ({e}); give the oracle's parameters default "
+                "values (the tests use them), or the kernel a row in "
+                "elementwise._SPEC_ROWS") from None
         low, high = spec.domain
         assert low < high, name
+
+
+def test_a_row_without_parameters_takes_the_oracles_defaults(rng):
+    def oracle(x, a=0.3):
+        return R.leaky_relu_fwd(x, a)
+
+    def oracle_without_default(x, a):
+        return R.leaky_relu_fwd(x, a)
+
+    bare = elementwise.Spec(elementwise.leaky_relu_fwd, "leaky_relu_fwd", "c")
+    spec = bare.with_oracle(oracle)
+    assert spec.params == (0.3,)
+    (x,) = inputs(spec, rng, SMALL, np.float64)
+    check(spec, spec.kernel(x, *spec.params), [x], np.float64)
+    assert bare.with_oracle(oracle_without_default) is bare
+    given = elementwise.Spec(elementwise.leaky_relu_fwd, "leaky_relu_fwd", "c", params=(0.1,))
+    assert given.with_oracle(oracle) is given
+
+
+def test_every_op_table_row_has_a_spec():
+    """The engine's unary and binary tables (csrc/elementwise.h) are all under test."""
+    ce = elementwise._ce
+    tested = {spec.kernel.__name__ for spec in SPECS.values()}
+    missing = sorted((set(ce.UNARY) | set(ce.BINARY)) - tested)
+    assert not missing, f"op-table rows without a Spec: {missing}"
+    for name in set(ce.UNARY) | set(ce.BINARY):
+        assert getattr(elementwise, name).__name__ == name, name
 
 
 #: Kernels whose forward has a direct torch counterpart (checked where both exist).

@@ -21,6 +21,8 @@ KERNEL_IMPORTERS = {
     "fastnn/__init__.py": "the package root re-exports the thread settings, warmup and "
                           "system_info of the kernel layer",
     "fastnn/__main__.py": "the command line reports on, warms and benchmarks the kernels",
+    "fastnn/_bench.py": "the epoch benchmarks time the kernel layer's GEMM alone "
+                        "(gemm_floor), the floor each epoch is measured against",
 }
 
 #: files outside tests/ allowed to import a reference* module

@@ -11,7 +11,8 @@ API (fn.functional, the Keras losses, fn.nn modules, fn.models.Sequential):
 * nothing crashes.
 
 The case table must name every public callable of fn.functional, so an op added
-later fails here until its row is added.
+later fails here until it has a case: its op-table row (tests/table_*.py) where that
+row's inputs are all float arrays (``_table_cases``), else a row in ``_cases()``.
 """
 import numpy as np
 import pytest
@@ -37,9 +38,6 @@ def _u(shape, lo=-2.0, hi=2.0, seed=0):
 def _cases():
     """name -> (op, float64 arrays for its float arguments, public functions covered)."""
     c = {}
-    for n in ["celu", "elu", "gelu", "hardtanh", "leaky_relu", "relu", "relu6", "rrelu",
-              "selu", "sigmoid", "silu", "softplus", "tanh"]:
-        c[n] = (lambda x, n=n: getattr(F, n)(x), [_u((4, 37))], [n])
     c["softmax"] = (lambda x: F.softmax(x, 1), [_u((4, 37))], ["softmax"])
     c["log_softmax"] = (lambda x: F.log_softmax(x, 1), [_u((4, 37))], ["log_softmax"])
     c["crelu"] = (lambda x: F.crelu(x), [_u((4, 6))], ["crelu"])
@@ -105,7 +103,26 @@ def _cases():
     c["keras.BinaryCrossentropy(from_logits)"] = (
         lambda t, p: fn.losses.BinaryCrossentropy(from_logits=True)(t, p),
         [_u((4, 5), 0, 1), _u((4, 5), seed=1)], [])
+    _table_cases(c)
     return c
+
+
+def _table_cases(c):
+    """A case for each public op with an op-table row (tests/table_*.py) but none in
+    ``c``: the first row whose inputs are all float arrays, on the inputs its ``make``
+    draws (in their domain) and with its keyword arguments. An op whose rows take
+    other inputs (integer labels, shapes) needs a row of its own above."""
+    from ops_table import OPS
+    covered = {n for _, _, names in c.values() for n in names}
+    for row in OPS:
+        name = getattr(row.fn, "__name__", "")
+        if name in covered or getattr(F, name, None) is not row.fn:
+            continue
+        args = row.make(np.random.default_rng(0), np.float64)
+        if not args or not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in args):
+            continue
+        c[name] = (lambda *xs, row=row: row.fn(*xs, **row.kwargs), list(args), [name])
+        covered.add(name)
 
 
 CASES = _cases()
@@ -134,6 +151,19 @@ def _close(got, want, low):
     scale = max(1.0, float(np.abs(want).max(initial=0.0)))
     tol = 2e-2 if low else 1e-5
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale)
+
+
+def test_ops_with_float_inputs_take_their_case_from_the_op_table():
+    derived = {}
+    _table_cases(derived)
+    assert {"relu", "sigmoid", "gelu", "softplus", "rrelu", "prelu", "srelu",
+            "mse_loss", "huber_loss", "binary_cross_entropy", "kl_div"} <= set(derived)
+    assert "nll_loss" not in derived, "integer targets: a row of its own"
+    # softplus's op-table row: beta=2, threshold=5, on the row's inputs
+    op, args, names = derived["softplus"]
+    assert names == ["softplus"] and len(args) == 1 and args[0].dtype == np.float64
+    np.testing.assert_array_equal(_value(op(*args)),
+                                  _value(F.softplus(args[0], beta=2.0, threshold=5.0)))
 
 
 def test_the_case_table_covers_every_public_functional_op():

@@ -61,40 +61,50 @@ so that engine is thread-count independent too). Numba's parallel builds run on
 Numba's threading layer, GNU OpenMP first, else TBB or workqueue; :mod:`.threads`
 sets their thread count too.
 
-Adding an activation with a C kernel (nine files; the test that fails if a step
-is missed in brackets):
+Adding an activation with a C kernel (five files; the test that fails if a step
+is missed in brackets). The steps below are for a pointwise activation whose
+forward and backward are one kernel each; the kernel layer, the autograd Function
+and the case of test_reliability.py follow from them:
 
 1. ``csrc/elementwise.h``: an ``X(name_fwd, expr)`` row in FNN_UNARY_OPS and an
-   ``X(name_bwd, expr)`` row in FNN_BINARY_OPS; ``_celementwise`` lists them by
-   name, so no ``.pyx`` edit [test_engine.py::test_same_op_tables].
+   ``X(name_bwd, expr)`` row in FNN_BINARY_OPS (backward reads the input or the
+   output, and the incoming grad). ``_celementwise`` lists the rows by name, and
+   :mod:`.elementwise` makes a kernel ``name_fwd``/``name_bwd`` of every row, so
+   neither the ``.pyx`` nor :mod:`.elementwise` is edited [test_engine.py::
+   test_same_op_tables; test_kernels.py::test_every_op_table_row_has_a_spec].
 2. ``_twin_elementwise.py``: the same rows, in the same order, in ``_UNARY`` and
-   ``_BINARY`` [test_engine.py::test_same_op_tables; test_unary_twin_matches_c and
-   test_binary_twin_matches_c check the values, NaN and infinities included].
-3. ``reference.py``: ``name_fwd``/``name_bwd`` in float64 [the op-table row of 8
-   names it, so tests/test_ops.py cannot even collect; test_kernels.py::
-   test_specs_are_well_formed for the Spec rows of 4].
-4. ``elementwise.py``: ``name_fwd = c_unary("name_fwd")`` (and ``c_binary``), and a
-   ``Spec`` row each in ``SPECS``, which drives tests/test_kernels.py (sizes on both
-   sides of SERIAL_BELOW, layouts, NaN, ``out=``) [without the kernels the Function
-   of 5 fails in tests/test_ops.py; nothing fails when only a Spec row is missing:
-   the kernel is then checked through the op table alone].
-5. ``fastnn/autograd/activations.py``: a Function (``infer``, ``forward``,
-   ``backward``) and its ``__all__`` entry
-   [test_ops.py::test_every_fastnn_function_is_gradchecked].
-6. ``fastnn/functional/activations.py``: the public op (validation through
-   fastnn._checks, a ``>>>`` example) and its ``__all__`` entry
-   [test_reliability.py::test_the_case_table_covers_every_public_functional_op].
-7. ``fastnn/nn/activation.py``: the module, calling the functional op (forward's
-   argument named ``input``: test_nn_surface.py; nothing requires the module).
-8. ``tests/table_activations.py``: an ``Op`` row: reference, float64 gradcheck,
-   torch parity [test_ops.py::test_every_fastnn_function_is_gradchecked].
-9. ``tests/test_reliability.py``: a row in ``_cases()``
+   ``_BINARY``; ``FASTNN_ENGINE=numba`` runs them [test_engine.py::
+   test_same_op_tables; test_unary_twin_matches_c and test_binary_twin_matches_c
+   check the values, NaN and infinities included].
+3. ``reference.py``: ``name_fwd(x)`` and ``name_bwd(u, g)`` in float64, parameters
+   after the arrays with the values to test as their defaults. Every kernel is
+   checked against the oracle of its own name (:mod:`.elementwise` ``SPECS``: sizes
+   on both sides of SERIAL_BELOW, layouts, NaN and infinities, ``out=``; a row in
+   ``_SPEC_ROWS`` only where the inputs need a narrower range)
+   [test_kernels.py::test_specs_are_well_formed, then every test there].
+4. ``fastnn/functional/activations.py``: the public op: validation through
+   fastnn._checks, ``back(_Name.apply(x, *params))`` on a Function that
+   ``_Name = A.pointwise("name", saves="input"|"output")`` builds from the kernel
+   pair at import, a ``>>>`` example, and its ``__all__`` entry
+   [test_reliability.py::test_the_case_table_covers_every_public_functional_op;
+   the doctest].
+5. ``tests/table_activations.py``: an ``Op`` row: reference, float64 gradcheck,
+   torch parity [test_ops.py::test_every_fastnn_function_is_gradchecked, which
+   counts a pointwise-built Function once a module holds it]. The row, its inputs
+   all float arrays, also gives the op its test_reliability.py case (odd float
+   dtypes, non-float inputs refused by name, NaN in gives NaN out)
    [test_the_case_table_covers_every_public_functional_op].
 
-Optional: a Keras name in fastnn/activations.py, a module row in
-tests/test_activations.py (MODULES), a benchmark in asv_bench/.
+An activation with more than a kernel pair (in-place buffers, a choice of kernels,
+a parameter that takes a gradient) writes its Function out in
+fastnn/autograd/activations.py instead of ``pointwise`` [the same gradcheck
+coverage test]. Optional, and no test requires them: the ``nn`` module in
+fastnn/nn/activation.py (calling the functional op, forward's argument named
+``input``: test_nn_surface.py) with a row in tests/test_activations.py (MODULES), a
+Keras name in fastnn/activations.py, a benchmark in asv_bench/.
 
-Adding a pointwise loss (seven files; nine with its Keras form):
+Adding a pointwise loss (six files, the nn module optional; eight with its Keras
+form):
 
 1. ``csrc/losses.h``: an ``X(name, LOSS, GRAD)`` row in FNN_POINTWISE_LOSSES; it
    reaches ``losses.POINTWISE`` by name, with no edit to ``_closses.pyx`` or
@@ -107,9 +117,10 @@ Adding a pointwise loss (seven files; nine with its Keras form):
    (the Function PointwiseLoss is shared) and its ``__all__`` entry
    [test_reliability.py::test_the_case_table_covers_every_public_functional_op].
 5. ``fastnn/nn/loss.py``: the module (nothing requires it).
-6. ``tests/table_losses.py``: an ``Op`` row; nothing fails without it, since
-   PointwiseLoss is already covered by the other losses' rows.
-7. ``tests/test_reliability.py``: a row in ``_cases()`` [as in 4].
+6. ``tests/table_losses.py``: an ``Op`` row: reference, gradcheck, torch parity.
+   With input and target drawn as float arrays it is also the op's case in
+   tests/test_reliability.py [the coverage test of 4 fails without it; a loss
+   whose rows take integer targets adds a row to ``_cases()`` there instead].
 
 A target that may require grad also needs its derivative in ``_TARGET_GRAD`` of
 fastnn/autograd/losses.py (else backward raises NotImplementedError naming the

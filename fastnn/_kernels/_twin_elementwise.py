@@ -79,6 +79,7 @@ _UNARY = {
     "silu_fwd": lambda v, a, b, c, t: v / (t(1) + np.exp(-v)),
     "softplus_fwd": lambda v, a, b, c, t: _where(
         v * a > b, v, np.log1p(np.exp(np.minimum(v * a, b))) / a, t),
+    "softsign_fwd": lambda v, a, b, c, t: v / (t(1) + np.abs(v)),
 }
 # name -> f(u, g, a, b, c, t)
 _BINARY = {
@@ -96,6 +97,7 @@ _BINARY = {
         _sigmoid(u, t) * (t(1) + u * (t(1) - _sigmoid(u, t)))),
     "softplus_bwd": lambda u, g, a, b, c, t: _where(
         u * a > b, g, g / (t(1) + np.exp(np.maximum(-u * a, -b))), t),
+    "softsign_bwd": lambda u, g, a, b, c, t: g / ((t(1) + np.abs(u)) * (t(1) + np.abs(u))),
     "rrelu_noise": lambda u, g, a, b, c, t: _where(u <= 0, g, t(1), t),
     "mul": lambda u, g, a, b, c, t: u * g,
 }

@@ -4,12 +4,21 @@ Every kernel takes C-contiguous or strided float32/float64 input and returns a
 C-contiguous array of the same shape and dtype (``out=`` may be the input itself
 for in-place ops). Non-contiguous input is copied to contiguous once, here.
 
-``SPECS`` lists every elementwise kernel with its engine and the name of its oracle
-in :mod:`.reference`, which only the tests (and the benchmark command) import; the
-test suite compares them all (tests/test_kernels.py), so adding a kernel means
-adding a ``Spec`` row.
+Every row of the engine's op tables (csrc/elementwise.h, mirrored by
+``_twin_elementwise``) becomes a module attribute of the same name when this module
+is imported: ``relu_fwd(x, a=0, b=0, c=0, out=None)``, ``relu_bwd(u, g, ...)``. A new
+row therefore needs no edit here.
+
+``SPECS`` says how the tests (tests/test_kernels.py, tests/test_engine.py) and
+``python -m fastnn bench`` exercise each kernel: the name of its oracle in
+:mod:`.reference` (imported only by them), parameter values and input domain. A
+kernel without a row in ``_SPEC_ROWS`` gets the default row: the oracle of its own
+name, inputs in (-6, 6), and as parameters the defaults of the oracle's arguments
+after its arrays (``Spec.with_oracle``). So a new op needs a row here only when its
+inputs must lie in a narrower range.
 """
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -96,7 +105,7 @@ class Spec:
             positional signature (resolved by the tests, never imported here).
         engine: 'c' or 'numba'.
         arity: 1 for f(x, *params), 2 for f(u, g, *params).
-        params: parameter values used by the tests.
+        params: parameter values used by the tests (none: see ``with_oracle``).
         domain: (low, high) of test inputs.
     """
     kernel: object
@@ -107,59 +116,65 @@ class Spec:
     domain: tuple = (-6.0, 6.0)
     extra: dict = field(default_factory=dict)
 
+    def with_oracle(self, oracle):
+        """This row, with ``params`` taken from ``oracle`` (the reference function) when
+        the row names none: the defaults of its arguments after the ``arity`` arrays
+        (unchanged when one of them has no default)."""
+        if self.params or oracle is None:
+            return self
+        rest = list(inspect.signature(oracle).parameters.values())[self.arity:]
+        if not rest or any(p.default is p.empty for p in rest):
+            return self
+        return replace(self, params=tuple(p.default for p in rest))
 
-copy = c_unary("copy")
-mul = c_binary("mul")
-sigmoid_fwd = c_unary("sigmoid_fwd")
-sigmoid_bwd = c_binary("sigmoid_bwd")
-tanh_fwd = c_unary("tanh_fwd")
-tanh_bwd = c_binary("tanh_bwd")
-relu_fwd = c_unary("relu_fwd")
-relu_bwd = c_binary("relu_bwd")
-leaky_relu_fwd = c_unary("leaky_relu_fwd")
-leaky_relu_bwd = c_binary("leaky_relu_bwd")
-hardtanh_fwd = c_unary("hardtanh_fwd")
-hardtanh_bwd = c_binary("hardtanh_bwd")
-elu_fwd = c_unary("elu_fwd")
-elu_bwd = c_binary("elu_bwd")
-elu_bwd_x = c_binary("elu_bwd_x")
-gelu_fwd = c_unary("gelu_fwd")
-gelu_bwd = c_binary("gelu_bwd")
-gelu_tanh_fwd = c_unary("gelu_tanh_fwd")
-gelu_tanh_bwd = c_binary("gelu_tanh_bwd")
-silu_fwd = c_unary("silu_fwd")
-silu_bwd = c_binary("silu_bwd")
-softplus_fwd = c_unary("softplus_fwd")
-softplus_bwd = c_binary("softplus_bwd")
-rrelu_noise = c_binary("rrelu_noise")
+
+# one kernel per row of the engine's op tables, under the row's name (KE.relu_fwd, ...)
+for _name in _ce.UNARY:
+    globals()[_name] = c_unary(_name)
+for _name in _ce.BINARY:
+    globals()[_name] = c_binary(_name)
+del _name
 
 _SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0)
 
-SPECS = {
-    "copy": Spec(copy, "copy", "c"),
-    "mul": Spec(mul, "mul", "c", arity=2),
-    "sigmoid_fwd": Spec(sigmoid_fwd, "sigmoid_fwd", "c", domain=(-30, 30)),
-    "sigmoid_bwd": Spec(sigmoid_bwd, "sigmoid_bwd", "c", arity=2, domain=(0, 1)),
-    "tanh_fwd": Spec(tanh_fwd, "tanh_fwd", "c", domain=(-20, 20)),
-    "tanh_bwd": Spec(tanh_bwd, "tanh_bwd", "c", arity=2, domain=(-1, 1)),
-    "relu_fwd": Spec(relu_fwd, "relu_fwd", "c"),
-    "relu_bwd": Spec(relu_bwd, "relu_bwd_from_output", "c", arity=2),
-    "leaky_relu_fwd": Spec(leaky_relu_fwd, "leaky_relu_fwd", "c", params=(0.02,)),
-    "leaky_relu_bwd": Spec(leaky_relu_bwd, "leaky_relu_bwd", "c", arity=2, params=(0.02,)),
-    "hardtanh_fwd": Spec(hardtanh_fwd, "hardtanh_fwd", "c", params=(-1.0, 2.0)),
-    "hardtanh_bwd": Spec(hardtanh_bwd, "hardtanh_bwd", "c", arity=2, params=(-1.0, 2.0)),
-    "elu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=(1.3, 1.0, 1.0), domain=(-20, 20)),
-    "selu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=_SELU, domain=(-20, 20)),
-    "celu_fwd": Spec(elu_fwd, "elu_fwd", "c", params=(0.5, 1.0, 2.0), domain=(-20, 20)),
-    "elu_bwd": Spec(elu_bwd, "elu_bwd", "c", arity=2, params=_SELU, domain=(-1.7, 6)),
-    "elu_bwd_x": Spec(elu_bwd_x, "elu_bwd_x", "c", arity=2, params=(0.5, 1.0, 2.0), domain=(-20, 20)),
-    "gelu_fwd": Spec(gelu_fwd, "gelu_fwd", "c", domain=(-10, 10)),
-    "gelu_bwd": Spec(gelu_bwd, "gelu_bwd", "c", arity=2, domain=(-10, 10)),
-    "gelu_tanh_fwd": Spec(gelu_tanh_fwd, "gelu_tanh_fwd", "c", domain=(-10, 10)),
-    "gelu_tanh_bwd": Spec(gelu_tanh_bwd, "gelu_tanh_bwd", "c", arity=2, domain=(-10, 10)),
-    "silu_fwd": Spec(silu_fwd, "silu_fwd", "c", domain=(-30, 30)),
-    "silu_bwd": Spec(silu_bwd, "silu_bwd", "c", arity=2, domain=(-30, 30)),
-    "softplus_fwd": Spec(softplus_fwd, "softplus_fwd", "c", params=(2.0, 20.0), domain=(-30, 30)),
-    "softplus_bwd": Spec(softplus_bwd, "softplus_bwd", "c", arity=2, params=(2.0, 20.0), domain=(-30, 30)),
-    "rrelu_noise": Spec(rrelu_noise, "rrelu_noise", "c", arity=2),
+
+def _spec(kernel, reference=None, **kw):
+    """A Spec for the kernel named ``kernel`` (oracle: ``reference``, else the same name)."""
+    arity = 2 if kernel in _ce.BINARY else 1
+    return Spec(globals()[kernel], reference or kernel, "c", arity=arity, **kw)
+
+
+# kernels (or parameter sets) whose tests need more than the default row
+_SPEC_ROWS = {
+    "sigmoid_fwd": _spec("sigmoid_fwd", domain=(-30, 30)),
+    "sigmoid_bwd": _spec("sigmoid_bwd", domain=(0, 1)),
+    "tanh_fwd": _spec("tanh_fwd", domain=(-20, 20)),
+    "tanh_bwd": _spec("tanh_bwd", domain=(-1, 1)),
+    "relu_bwd": _spec("relu_bwd", "relu_bwd_from_output"),
+    "leaky_relu_fwd": _spec("leaky_relu_fwd", params=(0.02,)),
+    "leaky_relu_bwd": _spec("leaky_relu_bwd", params=(0.02,)),
+    "hardtanh_fwd": _spec("hardtanh_fwd", params=(-1.0, 2.0)),
+    "hardtanh_bwd": _spec("hardtanh_bwd", params=(-1.0, 2.0)),
+    "elu_fwd": _spec("elu_fwd", params=(1.3, 1.0, 1.0), domain=(-20, 20)),
+    "selu_fwd": _spec("elu_fwd", params=_SELU, domain=(-20, 20)),
+    "celu_fwd": _spec("elu_fwd", params=(0.5, 1.0, 2.0), domain=(-20, 20)),
+    "elu_bwd": _spec("elu_bwd", params=_SELU, domain=(-1.7, 6)),
+    "elu_bwd_x": _spec("elu_bwd_x", params=(0.5, 1.0, 2.0), domain=(-20, 20)),
+    "gelu_fwd": _spec("gelu_fwd", domain=(-10, 10)),
+    "gelu_bwd": _spec("gelu_bwd", domain=(-10, 10)),
+    "gelu_tanh_fwd": _spec("gelu_tanh_fwd", domain=(-10, 10)),
+    "gelu_tanh_bwd": _spec("gelu_tanh_bwd", domain=(-10, 10)),
+    "silu_fwd": _spec("silu_fwd", domain=(-30, 30)),
+    "silu_bwd": _spec("silu_bwd", domain=(-30, 30)),
+    "softplus_fwd": _spec("softplus_fwd", params=(2.0, 20.0), domain=(-30, 30)),
+    "softplus_bwd": _spec("softplus_bwd", params=(2.0, 20.0), domain=(-30, 30)),
 }
+
+
+def _default_specs():
+    """A Spec per op-table row without one in _SPEC_ROWS: its oracle is the reference
+    function of the same name (its parameters: ``Spec.with_oracle``)."""
+    return {name: _spec(name) for name in (*_ce.UNARY, *_ce.BINARY) if name not in _SPEC_ROWS}
+
+
+SPECS = {**_default_specs(), **_SPEC_ROWS}

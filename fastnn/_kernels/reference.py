@@ -141,6 +141,19 @@ def softplus_bwd(x, g, a, b):
     return np.where(bx > t(b), g, g * z / (z + 1)).astype(g.dtype)
 
 
+def softsign_fwd(x):
+    """x / (1 + |x|), written as torch writes it (NaN at +-inf, as torch)."""
+    with np.errstate(invalid="ignore"):
+        return x / (1 + np.abs(x))
+
+
+def softsign_bwd(x, g):
+    """From the input: 1 / (1 + |x|)^2."""
+    d = 1 + np.abs(x)
+    with np.errstate(over="ignore"):
+        return g / (d * d)
+
+
 def rrelu_noise(x, r):
     return np.where(x <= 0, r, np.ones((), r.dtype))
 

@@ -7,6 +7,11 @@ What backward keeps (the smaller of input/output, or what the derivative needs):
   input x:   gelu, silu, softplus, prelu, srelu, crelu; leaky_relu/elu otherwise.
   other:     rrelu (training) keeps its slopes, maxout the int32 argmax of each group.
 
+A plain pointwise activation (a ``name_fwd``/``name_bwd`` kernel pair, no in-place
+form) needs no class here: ``pointwise("name")`` builds its Function from the pair.
+The classes below are written out where an op has more: in-place buffers, a choice
+of kernels, what to save depending on a parameter, or parameters that take gradients.
+
 In-place forwards write into the input's buffer and return it; whatever backward
 needs from the old input is copied before it is overwritten. Backward never writes
 into its incoming grad. ``infer`` (no graph) is the forward without the saving.
@@ -17,8 +22,9 @@ from .._kernels import activations as KA
 from .._kernels import elementwise as KE
 from .function import Function
 
-__all__ = ["ReLU", "LeakyReLU", "Hardtanh", "ELU", "GELU", "SiLU", "Softplus", "Sigmoid",
-           "Tanh", "RReLU", "Softmax", "LogSoftmax", "PReLU", "SReLU", "CReLU", "Maxout"]
+__all__ = ["pointwise", "ReLU", "LeakyReLU", "Hardtanh", "ELU", "GELU", "SiLU", "Softplus",
+           "Sigmoid", "Tanh", "RReLU", "Softmax", "LogSoftmax", "PReLU", "SReLU", "CReLU",
+           "Maxout"]
 
 
 def _target(x, inplace):
@@ -43,6 +49,69 @@ def _keep_input(ctx, x, inplace):
 
 def _g(g, like):
     return g if g.dtype == like.dtype else g.astype(like.dtype)
+
+
+_POINTWISE = {}
+
+
+def pointwise(name, saves="input"):
+    """The Function of the pointwise activation whose kernels are ``name_fwd`` and
+    ``name_bwd`` (rows of csrc/elementwise.h): built once per (name, saves), then the
+    same class.
+
+    ``apply(x, *params)`` runs ``name_fwd(x, *params)``; backward runs
+    ``name_bwd(u, grad, *params)`` with u the input (``saves="input"``) or the output
+    (``saves="output"``), whichever the backward row reads. ``params`` are the
+    kernels' a, b, c (floats, no gradient).
+
+    The public op keeps its Function in a module attribute (``_Name =
+    A.pointwise("name")`` beside the op), built at import: that is how
+    tests/test_ops.py::test_every_fastnn_function_is_gradchecked finds it and asks
+    for its gradchecked op-table row, as for a hand-written Function.
+
+    >>> import fastnn as fn
+    >>> from fastnn.autograd.activations import pointwise
+    >>> x = fn.tensor([-1.0, 2.0], requires_grad=True)
+    >>> pointwise("silu").apply(x).sum().backward()
+    >>> x.grad.round(4)
+    array([0.0723, 1.0908], dtype=float32)
+    """
+    key = (name, saves)
+    cls = _POINTWISE.get(key)
+    if cls is not None:
+        return cls
+    if saves not in ("input", "output"):
+        raise ValueError(f"pointwise: saves must be 'input' or 'output', got {saves!r}.")
+    fwd, bwd = getattr(KE, name + "_fwd"), getattr(KE, name + "_bwd")
+    keep_output = saves == "output"
+
+    def forward(ctx, x, *params):
+        if params:      # a call without *args is the cheaper call (the common one)
+            y = fwd(x, *params)
+            ctx.params = params
+        else:
+            y = fwd(x)
+        ctx.saved_tensors = (y,) if keep_output else (x,)
+        return y
+
+    def backward(ctx, g):
+        u, = ctx.saved_tensors
+        params = ctx.__dict__.get("params")
+        if params is None:
+            return bwd(u, _g(g, u))
+        return (bwd(u, _g(g, u), *params),) + (None,) * len(params)
+
+    # pickle finds a class by module and qualified name: ``pointwise.<attr>`` (a graph
+    # pickles its Functions, as those of a hand-written class)
+    attr = name if saves == "input" else name + "_from_output"
+    cls = type(name.title().replace("_", ""), (Function,), {
+        "__doc__": f"{name}: kernels {name}_fwd / {name}_bwd, backward from the {saves}.",
+        "__module__": __name__, "__qualname__": f"pointwise.{attr}",
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "infer": staticmethod(fwd), "kernels": (name + "_fwd", name + "_bwd"), "saves": saves})
+    setattr(pointwise, attr, cls)
+    _POINTWISE[key] = cls
+    return cls
 
 
 class ReLU(Function):
@@ -177,34 +246,8 @@ class Softplus(Function):
         return KE.softplus_bwd(x, _g(g, x), *ctx.params)
 
 
-class Sigmoid(Function):
-    infer = staticmethod(KE.sigmoid_fwd)
-
-    @staticmethod
-    def forward(ctx, x):
-        y = KE.sigmoid_fwd(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        return KE.sigmoid_bwd(y, _g(g, y))
-
-
-class Tanh(Function):
-    infer = staticmethod(KE.tanh_fwd)
-
-    @staticmethod
-    def forward(ctx, x):
-        y = KE.tanh_fwd(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y, = ctx.saved_tensors
-        return KE.tanh_bwd(y, _g(g, y))
+Sigmoid = pointwise("sigmoid", saves="output")
+Tanh = pointwise("tanh", saves="output")
 
 
 class RReLU(Function):

@@ -17,8 +17,8 @@ from .. import random as _random
 from ..autograd import activations as A
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "rrelu", "crelu", "srelu", "elu", "selu",
-           "celu", "gelu", "silu", "softplus", "sigmoid", "tanh", "hardtanh", "softmax",
-           "log_softmax", "maxout"]
+           "celu", "gelu", "silu", "softplus", "softsign", "sigmoid", "tanh", "hardtanh",
+           "softmax", "log_softmax", "maxout"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -270,6 +270,20 @@ def softplus(x, beta=1.0, threshold=20.0):
         raise ValueError("softplus: beta must be non-zero (it divides the result), got 0.")
     x, back = _checks.float_input("softplus", "input", x)
     return back(A.Softplus.apply(x, beta=b, threshold=t))
+
+
+_Softsign = A.pointwise("softsign")     # backward from the input: 1 / (1 + |x|)^2
+
+
+def softsign(x):
+    """x / (1 + |x|).
+
+    >>> import fastnn.functional as F
+    >>> F.softsign([-3.0, 0.0, 1.0]).numpy()
+    array([-0.75,  0.  ,  0.5 ], dtype=float32)
+    """
+    x, back = _checks.float_input("softsign", "input", x)
+    return back(_Softsign.apply(x))
 
 
 def sigmoid(x):

@@ -13,8 +13,8 @@ from .. import functional as F
 from .module import Module, Parameter
 
 __all__ = ["ReLU", "ReLU6", "LeakyReLU", "PReLU", "RReLU", "CReLU", "SReLU", "ELU", "SELU",
-           "CELU", "GELU", "SiLU", "Softplus", "Sigmoid", "Tanh", "Hardtanh", "Softmax",
-           "LogSoftmax", "Maxout"]
+           "CELU", "GELU", "SiLU", "Softplus", "Softsign", "Sigmoid", "Tanh", "Hardtanh",
+           "Softmax", "LogSoftmax", "Maxout"]
 
 
 class _Inplace(Module):
@@ -233,6 +233,13 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softsign(Module):
+    """x / (1 + |x|). See fastnn.functional.softsign."""
+
+    def forward(self, input):
+        return F.softsign(input)
 
 
 class Sigmoid(Module):

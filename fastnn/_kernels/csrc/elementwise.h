@@ -63,7 +63,8 @@ static inline float fnn_erf_f32(float v) {
     X(gelu_fwd,       HALF * v * (ONE + ERF(v * (T)FNN_SQRT1_2)))               \
     X(gelu_tanh_fwd,  HALF * v * (ONE + TANH(FNN_GELU_INNER(v))))               \
     X(silu_fwd,       v / (ONE + EXP(-v)))                                      \
-    X(softplus_fwd,   v * a > b ? v : LOG1P(EXP(v * a)) / a)      /* beta,threshold */
+    X(softplus_fwd,   v * a > b ? v : LOG1P(EXP(v * a)) / a)      /* beta,threshold */\
+    X(softsign_fwd,   v / (ONE + FABS(v)))
 
 #define FNN_BINARY_OPS(X)                                                       \
     X(sigmoid_bwd,    g * u * (ONE - u))                              /* u = y */\
@@ -78,6 +79,7 @@ static inline float fnn_erf_f32(float v) {
     X(gelu_tanh_bwd,  g * FNN_GELU_TANH_DERIV(u))                     /* u = x */\
     X(silu_bwd,       g * FNN_SILU_DERIV(u, ONE / (ONE + EXP(-u))))    /* u = x */\
     X(softplus_bwd,   u * a > b ? g : g / (ONE + EXP(-u * a)))          /* u = x */\
+    X(softsign_bwd,   g / ((ONE + FABS(u)) * (ONE + FABS(u))))          /* u = x */\
     X(rrelu_noise,    u <= 0 ? g : ONE)          /* u = x, g = drawn slopes */\
     X(mul,            u * g)
 
