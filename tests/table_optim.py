@@ -1,17 +1,23 @@
 """One row per optimizer: everything the optimizer tests need to know about it
 (torch's ``common_optimizers.optim_db`` idea). tests/test_optim.py runs every test
-over every row, so a new optimizer is a row here plus its kernel.
+that applies over every row, so a new optimizer is its class, its ``__init__``
+entry and a row here (test_every_optimizer_has_a_row_and_full_coverage fails
+without the row).
 
-A row gives the class name (fastnn's and torch's), the kernel it runs, the flag
-grid its variants span, fixed arguments for the trajectories, which state arrays
-hold second moments (kept positive where the kernel test draws a random state),
-and bad arguments with the message each must raise.
+A row gives the class name (fastnn's and torch's), the kernel it runs (None for
+one composed from NumPy: the tests of fused kernels, packing and the C binding
+leave it out, every other test runs it), the flag grid its variants span, fixed
+arguments for the trajectories, which state arrays hold second moments (kept
+positive where the kernel test draws a random state), the flags switched mid-run
+against torch, and bad arguments with the message each must raise.
 """
 import itertools
 from dataclasses import dataclass
 
 _BOOL = (False, True)
 _WD = (0.0, 0.05)
+#: switched on in turn, from the first variant, two steps each (torch reads them too)
+_SWITCH = (dict(weight_decay=0.05), dict(maximize=True))
 
 
 @dataclass(frozen=True)
@@ -20,19 +26,24 @@ class OptimInfo:
 
     Attributes:
         name: class name in fastnn.optim and torch.optim.
-        kernel: its key in fastnn._kernels.optim.KERNELS.
+        kernel: its key in fastnn._kernels.optim.KERNELS, or None where the class
+            composes its step from NumPy (``_step_param``); it must equal the
+            class's ``_kernel``.
         base: arguments every variant takes (the trajectories' learning rate...).
         flags: argument -> values; the variants are their product.
         valid: filter of the product (combinations the class refuses).
         positive: state arrays the kernel test fills with positive values.
+        switch: group values set in turn mid-run (from the first variant), each
+            followed by two steps, compared with torch.
         bad: (arguments, regex of the ValueError message naming them).
     """
     name: str
-    kernel: str
+    kernel: "str | None"
     base: dict
     flags: dict
     valid: object = None
     positive: tuple = ()
+    switch: tuple = _SWITCH
     bad: tuple = ()
 
     def variants(self):
@@ -118,3 +129,8 @@ def _id(name, kw):
 #: (row, kwargs) of every variant of every optimizer, and their test ids.
 VARIANTS = [(info, kw) for info in OPTIMIZERS for kw in info.variants()]
 VARIANT_IDS = [_id(info.name, kw) for info, kw in VARIANTS]
+
+#: the rows with a fused kernel, and their variants: what the kernel tests run
+KERNEL_OPTIMIZERS = [info for info in OPTIMIZERS if info.kernel is not None]
+KERNEL_VARIANTS = [(info, kw) for info, kw in VARIANTS if info.kernel is not None]
+KERNEL_VARIANT_IDS = [_id(info.name, kw) for info, kw in KERNEL_VARIANTS]

@@ -26,6 +26,9 @@ FUNCTIONAL = ["batch_norm", "layer_norm", "embedding", "conv1d", "adaptive_avg_p
               "adaptive_avg_pool1d", "pad", "softmax", "log_softmax"]
 UTILS = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 SCHEDULERS = ["LinearLR", "ConstantLR", "PolynomialLR", "OneCycleLR"]
+#: every optimizer of fn.optim (the checklist of fastnn/_kernels/__init__.py relies on it)
+OPTIMIZERS = [n for n in fn.optim.__all__ if isinstance(getattr(fn.optim, n), type)
+              and issubclass(getattr(fn.optim, n), fn.optim.Optimizer) and n != "Optimizer"]
 
 NAMES = ([("Tensor." + n, getattr(fn.Tensor, n)) for n in TENSOR_METHODS]
          + [("fn." + n, getattr(fn, n)) for n in TOP_LEVEL]
@@ -33,6 +36,7 @@ NAMES = ([("Tensor." + n, getattr(fn.Tensor, n)) for n in TENSOR_METHODS]
          + [("F." + n, getattr(F, n)) for n in FUNCTIONAL]
          + [("fn.nn.utils." + n, getattr(fn.nn.utils, n)) for n in UTILS]
          + [("lr_scheduler." + n, getattr(fn.optim.lr_scheduler, n)) for n in SCHEDULERS]
+         + [("fn.optim." + n, getattr(fn.optim, n)) for n in OPTIMIZERS]
          + [("fn.data." + n, getattr(data, n)) for n in data.__all__]
          + [("fn.cuda.is_available", fn.cuda.is_available)])
 

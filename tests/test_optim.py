@@ -1,7 +1,12 @@
 """fn.optim, driven by tests/table_optim.py (one row per optimizer): kernels against
 their NumPy references on every engine and thread count, trajectories against
 torch.optim, state dicts, pickling, dtypes, NaN handling, bad input, Keras defaults,
-LR schedulers and the packed small-parameter path."""
+LR schedulers and the packed small-parameter path.
+
+A row without a kernel (an optimizer composed from NumPy) runs every test but those
+of fused kernels: kernel vs reference, the ``h`` layout, the C binding, packing.
+The case lists below take variants from every row, so that no row can drop out of
+a test (test_every_optimizer_has_a_row_and_full_coverage checks it)."""
 import math
 import pickle
 
@@ -13,11 +18,24 @@ from fastnn._kernels import optim as K
 from fastnn._kernels import reference_optim as R
 from fastnn._kernels import threads
 from fastnn.nn import Parameter
-from table_optim import BY_NAME, OPTIMIZERS, VARIANTS, VARIANT_IDS
+from table_optim import (BY_NAME, KERNEL_OPTIMIZERS, KERNEL_VARIANT_IDS, KERNEL_VARIANTS,
+                         OPTIMIZERS, VARIANTS, VARIANT_IDS)
 
 COMBOS = [(info.name, kw) for info, kw in VARIANTS]
 COMBO_IDS = VARIANT_IDS
 NAMES = [info.name for info in OPTIMIZERS]
+KERNEL_NAMES = [info.name for info in KERNEL_OPTIMIZERS]
+
+
+def _every(n, keep=lambda kw: True):
+    """Every n-th variant (that ``keep`` accepts) of every row, the first included:
+    a sample of the variants in which each row appears."""
+    return [(info.name, kw) for info in OPTIMIZERS
+            for kw in [kw for kw in info.variants() if keep(kw)][::n]]
+
+
+def _ids(cases):
+    return [f"{name}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for name, kw in cases]
 
 
 def _grad_of(x, target, weight):
@@ -36,8 +54,8 @@ def _problem(dtype=np.float32, seed=0, shapes=((6, 5), (5,), (3, 2, 2))):
     return init, targets, weights
 
 
-def _run_fastnn(cls, kw, steps, dtype=np.float32, params=None, opt=None):
-    init, targets, weights = _problem(dtype)
+def _run_fastnn(cls, kw, steps, dtype=np.float32, params=None, opt=None, **problem):
+    init, targets, weights = _problem(dtype, **problem)
     ps = params or [Parameter(x.copy()) for x in init]
     opt = opt or getattr(fn.optim, cls)(ps, **kw)
     for _ in range(steps):
@@ -81,7 +99,7 @@ def _run_kernel(step, x, g, states, h):
     return out
 
 
-@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("info,kw", KERNEL_VARIANTS, ids=KERNEL_VARIANT_IDS)
 def test_kernel_matches_reference_on_every_engine(info, kw):
     for dtype, n, fresh in [(d, n, f) for d in (np.float32, np.float64)
                             for n in (1, 37, 70_001) for f in (True, False)]:
@@ -96,7 +114,7 @@ def test_kernel_matches_reference_on_every_engine(info, kw):
                 np.testing.assert_allclose(a, b, **tol, err_msg=f"{engine} {dtype} n={n}")
 
 
-@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("info,kw", KERNEL_VARIANTS, ids=KERNEL_VARIANT_IDS)
 def test_kernel_keeps_nan_and_inf_like_the_reference(info, kw):
     """Infinite and NaN parameters and gradients: no engine may fold them away (a
     flag switched off must not turn into a multiplication by zero)."""
@@ -115,7 +133,7 @@ def test_kernel_keeps_nan_and_inf_like_the_reference(info, kw):
 N_PARALLEL = 2 * threads.NUMBA_SERIAL_BELOW + 7   # both engines go parallel
 
 
-@pytest.mark.parametrize("info,kw", VARIANTS, ids=VARIANT_IDS)
+@pytest.mark.parametrize("info,kw", KERNEL_VARIANTS, ids=KERNEL_VARIANT_IDS)
 def test_kernel_bits_do_not_depend_on_the_thread_count(info, kw, fastnn_threads):
     for dtype in (np.float32, np.float64):
         x, g, states, h = _kernel_call(info, kw, dtype, N_PARALLEL, np.random.default_rng(5),
@@ -133,6 +151,24 @@ def test_kernel_bits_do_not_depend_on_the_thread_count(info, kw, fastnn_threads)
 
 
 @pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_steps_do_not_depend_on_the_thread_count(info, fastnn_threads):
+    """A few steps through the public API, on a parameter large enough for the
+    kernels to go parallel and on small (packed) ones: the same bits for 1, 2 and 3
+    threads, whether the step is a fused kernel or composed from NumPy."""
+    kw = info.variants()[-1]
+    shapes = ((N_PARALLEL,), (6, 5), (5,))
+    runs = []
+    for nt in (1, 2, 3):
+        fastnn_threads(nt)
+        ps, opt = _run_fastnn(info.name, kw, 3, shapes=shapes)
+        runs.append([p.data for p in ps] + [v for p in ps for v in opt.state[p].values()
+                                            if isinstance(v, np.ndarray)])
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
+@pytest.mark.parametrize("info", KERNEL_OPTIMIZERS, ids=KERNEL_NAMES)
 def test_hyper_layout_is_built_and_read_by_name(info):
     layout, states = K.KERNELS[info.kernel]
     for kw in info.variants():
@@ -189,11 +225,15 @@ def test_trajectory_matches_torch(cls, kw, torch):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=2e-5)
 
 
-@pytest.mark.parametrize("cls", ["SGD", "Adam", "RMSprop"])
+GROUP_CASES = ["SGD", "Adam", "RMSprop"] + [info.name for info in OPTIMIZERS
+                                           if info.kernel is None]
+
+
+@pytest.mark.parametrize("cls", GROUP_CASES)
 def test_param_groups_with_own_hyperparameters_match_torch(cls, torch):
     init, targets, weights = _problem()
     ps = [Parameter(x.copy()) for x in init]
-    extra = dict(momentum=0.5) if cls != "Adam" else {}
+    extra = dict(momentum=0.5) if cls in ("SGD", "RMSprop") else {}
     opt = getattr(fn.optim, cls)([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.003}],
                                  lr=0.02, **extra)
     tps = [torch.nn.Parameter(torch.tensor(x.copy())) for x in init]
@@ -212,7 +252,10 @@ def test_param_groups_with_own_hyperparameters_match_torch(cls, torch):
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=2e-5)
 
 
-@pytest.mark.parametrize("cls,kw", [c for c in COMBOS if not c[1].get("maximize")][::3])
+NAN_CASES = _every(3, keep=lambda kw: not kw.get("maximize"))
+
+
+@pytest.mark.parametrize("cls,kw", NAN_CASES, ids=_ids(NAN_CASES))
 def test_nan_and_inf_gradients_propagate_like_torch(cls, kw, torch):
     x = np.linspace(-1, 1, 8).astype(np.float32)
     g = np.full(8, 0.5, np.float32)
@@ -249,7 +292,10 @@ def _assert_plain(obj):
         assert isinstance(obj, _PLAIN), type(obj)
 
 
-@pytest.mark.parametrize("cls,kw", COMBOS[::2], ids=COMBO_IDS[::2])
+STATE_DICT_CASES = _every(2)
+
+
+@pytest.mark.parametrize("cls,kw", STATE_DICT_CASES, ids=_ids(STATE_DICT_CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_state_dict_mid_run_resumes_bit_for_bit(cls, kw, dtype):
     ps, opt = _run_fastnn(cls, kw, 10, dtype)
@@ -294,7 +340,10 @@ def test_load_state_dict_rejects_mismatched_groups_and_shapes():
         opt.load_state_dict(sd)
 
 
-@pytest.mark.parametrize("cls,kw", COMBOS[::5])
+FLOAT64_CASES = _every(5)
+
+
+@pytest.mark.parametrize("cls,kw", FLOAT64_CASES, ids=_ids(FLOAT64_CASES))
 def test_float64_params_keep_float64_state(cls, kw):
     ps, opt = _run_fastnn(cls, kw, 3, np.float64)
     for p in ps:
@@ -442,6 +491,94 @@ def test_flags_switched_mid_run_step_like_torch(cls, flag, kw, torch):
     assert any((p.data != b).any() for p, b in zip(ps, before))
 
 
+SWITCH_CASES = [info for info in OPTIMIZERS if info.switch]
+
+
+@pytest.mark.parametrize("info", SWITCH_CASES, ids=[info.name for info in SWITCH_CASES])
+def test_group_values_changed_mid_run_step_like_torch(info, torch):
+    """Hyper-parameters and flags set in ``param_groups`` between steps (the row's
+    ``switch``, in turn) take effect at the next step, as in torch."""
+    kw = info.variants()[0]
+    init, targets, weights = _problem()
+    ps = [Parameter(x.copy()) for x in init]
+    tps = [torch.nn.Parameter(torch.tensor(x.copy())) for x in init]
+    opt = getattr(fn.optim, info.name)(ps, **kw)
+    topt = getattr(torch.optim, info.name)(tps, foreach=False, **kw)
+    for change in ({},) + info.switch:
+        opt.param_groups[0].update(change)
+        topt.param_groups[0].update(change)
+        for _ in range(2):
+            for p, tp, t, w in zip(ps, tps, targets, weights):
+                p.grad = _grad_of(p.data, t, w)
+                tp.grad = torch.from_numpy(_grad_of(tp.detach().numpy(), t, w))
+            opt.step()
+            topt.step()
+        for p, tp in zip(ps, tps):
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=2e-5,
+                                       err_msg=str(change))
+
+
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_closure_zero_grad_added_group_and_scheduler_step_like_torch(info, torch):
+    """The books around the math: a closure (its loss returned), gradients cleared
+    to None (that parameter skipped), a group added mid-run with its own lr, and a
+    scheduler changing ``group['lr']``: the same trajectory as torch's."""
+    kw = info.variants()[0]
+    init, targets, weights = _problem()
+    ps = [Parameter(x.copy()) for x in init]
+    tps = [torch.nn.Parameter(torch.tensor(x.copy())) for x in init]
+    opt = getattr(fn.optim, info.name)(ps[:2], **kw)
+    topt = getattr(torch.optim, info.name)(tps[:2], foreach=False, **kw)
+    sched = tsched = None
+    for step in range(8):
+        if step == 3:
+            opt.add_param_group({"params": [ps[2]], "lr": kw["lr"] / 2})
+            topt.add_param_group({"params": [tps[2]], "lr": kw["lr"] / 2})
+            sched = fn.optim.lr_scheduler.ExponentialLR(opt, gamma=0.7)
+            tsched = torch.optim.lr_scheduler.ExponentialLR(topt, gamma=0.7)
+
+        def closure():
+            opt.zero_grad()
+            for i, (p, t, w) in enumerate(zip(ps, targets, weights)):
+                if not (step == 5 and i == 0):
+                    p.grad = _grad_of(p.data, t, w)
+            return float(step)
+
+        def tclosure():
+            topt.zero_grad()
+            for i, (p, t, w) in enumerate(zip(tps, targets, weights)):
+                if not (step == 5 and i == 0):
+                    p.grad = torch.from_numpy(_grad_of(p.detach().numpy(), t, w))
+            return float(step)
+
+        assert opt.step(closure) == float(step)
+        topt.step(tclosure)
+        if sched is not None:
+            sched.step()
+            tsched.step()
+            assert [g["lr"] for g in opt.param_groups] == \
+                pytest.approx([g["lr"] for g in topt.param_groups], rel=1e-12)
+    assert ps[2] in opt.state
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+def test_step_leaves_the_gradient_alone(info):
+    """torch never writes into ``p.grad`` (maximize and weight decay make new
+    tensors); neither may a kernel nor a composed step."""
+    for kw in info.variants():
+        ps = [Parameter(np.linspace(-1, 1, n, dtype=np.float32)) for n in (7, 40_000)]
+        opt = getattr(fn.optim, info.name)(ps, **kw)
+        grads = [np.cos(np.arange(p.data.size, dtype=np.float32)) for p in ps]
+        for _ in range(2):
+            for p, g in zip(ps, grads):
+                p.grad = g
+            opt.step()
+        for g in grads:
+            np.testing.assert_array_equal(g, np.cos(np.arange(g.size, dtype=np.float32)))
+
+
 # --- Keras-style get() --------------------------------------------------------------
 
 def test_get_builds_every_optimizer_with_keras_defaults():
@@ -472,6 +609,8 @@ def test_get_overrides_classes_instances_and_errors():
     assert fn.optim.get("rmsprop", _p(), rho=0.5).defaults["alpha"] == 0.5
     assert fn.optim.get(fn.optim.Adam, _p()).defaults["eps"] == 1e-8   # class: torch's defaults
     assert fn.optim.get(opt) is opt
+    # Keras's Nadam is not torch's NAdam (its momentum schedule is 0.96^t, torch's
+    # 0.96^(0.004 t)): no Keras name maps to it
     with pytest.raises(ValueError, match="'nadam'.*'adadelta'"):
         fn.optim.get("nadam")
     with pytest.raises(TypeError, match="optimizer name"):
@@ -601,7 +740,7 @@ def test_c_pack_copies_refuse_bad_arrays():
         _coptim.scatter(flat, [a, ro], off, 1)
 
 
-@pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
+@pytest.mark.parametrize("info", KERNEL_OPTIMIZERS, ids=KERNEL_NAMES)
 def test_packed_small_params_step_like_one_at_a_time(info):
     kw = info.variants()[-1]
     rng = np.random.default_rng(2)
@@ -695,7 +834,8 @@ def test_pickled_optimizer_steps_bitwise_like_the_original_and_leaves_it_alone(c
                                                                                run_python):
     ps, opt, targets, weights = _pickle_problem(cls, kw)
     _steps(ps, opt, targets, weights, 3)
-    assert opt._packs[0]                        # a pack (with its plan) exists now
+    if BY_NAME[cls].kernel is not None:
+        assert opt._packs[0]                    # a pack (with its plan) exists now
     blob = pickle.dumps((ps, opt))
 
     # the copy in this process: stepping it must not touch the original
@@ -726,6 +866,99 @@ def test_pickled_optimizer_steps_bitwise_like_the_original_and_leaves_it_alone(c
     for i, (p, q) in enumerate(zip(ps, ps2)):
         np.testing.assert_array_equal(p.data, q.data)
         np.testing.assert_array_equal(p.data, child[f"arr_{i}"])
+
+
+# --- the composed path of the base class, on its own ------------------------------------
+
+class _PlainSGD(fn.optim.Optimizer):
+    """SGD without momentum, composed from NumPy (no kernel)."""
+
+    def __init__(self, params, lr=0.1, weight_decay=0.0, *, maximize=False):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+
+    def _step_param(self, x, g, st, group):
+        g = self._weight_decay(x, g, group)
+        x -= float(group["lr"]) * g
+
+
+@pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.05, weight_decay=0.2, maximize=True)])
+def test_composed_step_runs_on_each_parameter_like_the_kernel(kw):
+    """Without ``_kernel`` the base runs ``_step_param`` on each parameter's own array:
+    maximize applied, parameters without a gradient skipped, float64 and
+    non-contiguous parameters updated in place, the step counted, nothing packed."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((5, 7)).astype(np.float32)
+    arrays = [rng.standard_normal(3).astype(np.float32), base.T,
+              rng.standard_normal(4), rng.standard_normal(6).astype(np.float32)]
+    ps = [Parameter(a) for a in arrays]
+    qs = [Parameter(np.array(a)) for a in arrays]
+    opt, ref = _PlainSGD(ps, **kw), fn.optim.SGD(qs, **kw)
+    for step in range(3):
+        for i, (p, q) in enumerate(zip(ps, qs)):
+            g = None if i == 3 else rng.standard_normal(p.shape).astype(p.data.dtype)
+            p.grad, q.grad = g, None if g is None else g.copy()
+        opt.step()
+        ref.step()
+    assert opt._packs == {} and ps[3] not in opt.state
+    assert [opt.state[p]["step"] for p in ps[:3]] == [3, 3, 3]
+    assert ps[1].data.base is base and ps[2].data.dtype == np.float64
+    for p, q in zip(ps, qs):
+        np.testing.assert_allclose(p.data, q.data, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(base.T, ps[1].data)        # the user's memory was updated
+
+
+def test_composed_step_gets_a_read_only_gradient_and_needs_a_step():
+    class Scribbler(_PlainSGD):
+        def _step_param(self, x, g, st, group):
+            g *= 2                  # would change the user's p.grad
+
+    p = Parameter(np.ones(3, np.float32))
+    p.grad = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="read-only"):
+        Scribbler([p]).step()
+    np.testing.assert_array_equal(p.grad, 1.0)
+
+    class Nothing(fn.optim.Optimizer):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Nothing names no fused kernel"):
+        Nothing([p], {}).step()
+
+
+# --- the table covers every optimizer, and every row every test that applies ------------
+
+def test_every_optimizer_has_a_row_and_full_coverage():
+    """Each optimizer class in ``fn.optim.__all__`` has a row naming its kernel (None:
+    composed from NumPy), and each row reaches every table-driven test that applies
+    to it: all its variants against torch's trajectories, and a share of the NaN,
+    state dict, float64, param group, mid-run, pickling and bad-argument cases. A
+    kernel-free row is left out of the kernel tests only."""
+    classes = {n for n in fn.optim.__all__ if isinstance(getattr(fn.optim, n), type)
+               and issubclass(getattr(fn.optim, n), fn.optim.Optimizer)} - {"Optimizer"}
+    assert sorted(classes - set(BY_NAME)) == [], "optimizers without a row in table_optim.py"
+    assert sorted(set(BY_NAME) - classes) == [], "rows without an optimizer in fn.optim"
+    trajectories = {(name, tuple(sorted(kw.items(), key=str))) for name, kw in COMBOS}
+    kernel_rows = {info.name for info, _ in KERNEL_VARIANTS} | set(KERNEL_NAMES)
+    for info in OPTIMIZERS:
+        cls = getattr(fn.optim, info.name)
+        assert cls._kernel == info.kernel, (info.name, cls._kernel, info.kernel)
+        if info.kernel is None:
+            assert cls._step_param is not fn.optim.Optimizer._step_param, info.name
+            assert info.name not in kernel_rows, info.name
+        else:
+            assert info.kernel in K.KERNELS, info.name
+        variants = info.variants()
+        assert variants, f"{info.name}: no valid variant, so no trajectory against torch"
+        for flag, values in info.flags.items():
+            for value in values:
+                assert any(kw[flag] == value for kw in variants), (info.name, flag, value)
+        for kw in variants:
+            assert (info.name, tuple(sorted(kw.items(), key=str))) in trajectories
+        for cases in (NAN_CASES, STATE_DICT_CASES, FLOAT64_CASES, PICKLE_CASES):
+            assert info.name in {name for name, _ in cases}, info.name
+        assert info.name in {name for name, _, _ in BAD}, f"{info.name}: no bad argument"
+        if info.kernel is None:
+            assert info.name in GROUP_CASES and info in SWITCH_CASES, info.name
 
 
 # --- concurrent Python threads -------------------------------------------------------

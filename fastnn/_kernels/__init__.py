@@ -130,22 +130,36 @@ is a ``KINDS`` row in fastnn/autograd/keras_losses.py and, in fastnn/losses.py, 
 function, its class and its ``ALL_LOSSES`` entry (with a ``keras_*`` row in
 tests/table_losses.py; nothing requires them).
 
-Adding an optimizer (three files when it runs an existing kernel, as AdamW runs
-Adam's; nine with a kernel of its own):
+Adding an optimizer (three files; the test that fails if a step is missed in
+brackets). Its step is composed from NumPy operations, as torch's single-tensor
+optimizers compose tensor ops, or runs an existing fused kernel (as AdamW runs
+Adam's); no file of this package changes:
 
-1. ``fastnn/optim/<module>.py``: the Optimizer subclass: ``_kernel`` (its key in
-   ``optim.KERNELS``), ``_check``, ``_new_state``, ``_hyper`` building ``h`` by name
-   (and ``_advance`` where ``h`` depends on more than the step count); a ``>>>``
-   example [its doctest; tests/test_optim.py through the row of 3].
-2. ``fastnn/optim/__init__.py``: the import and ``__all__`` entry (and a Keras name
-   in ``_KERAS`` for ``fn.optim.get``) [every test of tests/test_optim.py for its
-   row: they build it as ``getattr(fn.optim, name)``].
-3. ``tests/table_optim.py``: an ``OptimInfo`` row (kernel, flag grid, bad
-   arguments), which runs the whole of tests/test_optim.py on it: kernels against
-   the reference on every engine and thread count, trajectories against
-   torch.optim, state dicts, pickling. Nothing fails when the row is missing.
+1. ``fastnn/optim/<module>.py``: the Optimizer subclass: ``_check`` (each
+   hyper-parameter through ``check_number``), ``_new_state`` (torch's state names),
+   and either ``_step_param(x, g, st, group)`` updating the parameter and its state
+   arrays in place with NumPy in the parameter's dtype, in torch's order of
+   operations, or ``_kernel`` and ``_hyper`` for an existing kernel;
+   ``_advance`` where a flag switched on mid-run needs new state; a ``>>>`` example
+   [its doctest, and tests/test_docs_torch_surface.py, which wants one on every
+   optimizer in ``fn.optim.__all__``; tests/test_optim.py through the row of 3].
+2. ``fastnn/optim/__init__.py``: the import and ``__all__`` entry (a Keras name in
+   ``_KERAS`` only where Keras's algorithm is the same) [test_optim.py::
+   test_every_optimizer_has_a_row_and_full_coverage, which compares ``__all__``
+   with the rows; every test of the row builds it as ``getattr(fn.optim, name)``].
+3. ``tests/table_optim.py``: an ``OptimInfo`` row (``kernel`` None for a composed
+   step, flag grid, flags switched mid-run, bad arguments)
+   [test_every_optimizer_has_a_row_and_full_coverage]. The row runs every test
+   of tests/test_optim.py that applies: each variant's trajectory against
+   torch.optim (test_trajectory_matches_torch), param groups, NaN and infinities,
+   values changed mid-run, closures and schedulers against torch; state dicts
+   resumed bit for bit, float64 and non-contiguous parameters, pickling, bad
+   arguments, the same bits for any thread count
+   (test_steps_do_not_depend_on_the_thread_count). A composed row is left out
+   only of the fused-kernel tests.
 
-A kernel of its own adds:
+A fused kernel of its own is an optional speed step (six more files; the row's
+``kernel`` then names it and the kernel tests run on it):
 
 4. :mod:`.optim`: ``NAME = layout("NAME", "fields ...")``, a ``KERNELS`` row
    (layout, state array names), ``name_step = _RUN["name"]`` and ``__all__``
@@ -159,6 +173,10 @@ A kernel of its own adds:
 8. ``_nb_optim.py``: the Numba twin over the same blocks [the same tests, engine
    "numba"].
 9. ``reference_optim.py``: ``<name>_step`` in NumPy [the same tests].
+
+In the class, ``_step_param`` gives way to ``_kernel`` and ``_hyper`` (building
+``h`` by name) [test_every_optimizer_has_a_row_and_full_coverage checks that the
+row's kernel is the class's].
 
 The Keras-style optimizers (fastnn/optimizers/) are a separate front with their
 own classes and ``ALL_OPTIMIZERS``.

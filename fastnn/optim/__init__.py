@@ -1,8 +1,10 @@
 """Optimizers — ``fn.optim`` (same as torch.optim, trajectories included).
 
 Each optimizer keeps torch's books (``param_groups``, per-parameter ``state``,
-index-based ``state_dict``) and runs one fused compiled pass per parameter and step.
-``get`` builds them from Keras names with Keras 3's default values.
+index-based ``state_dict``). Its step is one fused compiled pass per parameter (SGD,
+the Adam family, Adagrad, RMSprop, Adadelta), or a composition of NumPy operations
+in torch's order (see ``Optimizer._step_param``). ``get`` builds them
+from Keras names with Keras 3's default values.
 """
 import functools
 

@@ -1,14 +1,25 @@
 """The optimizers' book-keeping: parameter groups, per-parameter state, state dicts,
 and the one step loop every optimizer runs.
 
-A subclass adds the math and nothing else: ``_kernel`` names its fused kernel in
-``fastnn._kernels.optim.KERNELS`` (which also lists the state arrays it takes),
-``_check(group)`` validates a group's hyper-parameters, ``_new_state(x, group)``
-makes a parameter's state at its first step, ``_advance(st, x, group)`` moves a
-state to the next step and returns what the step's scalars depend on (the step
-count, or None), and ``_hyper(group, dtype, key)`` builds those scalars ``h`` by
-name. :meth:`Optimizer._update` builds ``h`` once per key and dtype and runs the
-kernel once per parameter (or per pack of small parameters, see ``_pack.py``).
+A subclass adds the math and nothing else, in one of two ways:
+
+* Composed from NumPy (no ``_kernel``): ``_step_param(x, g, st, group)`` updates one
+  parameter array ``x`` and its state arrays in ``st`` in place, the way torch's
+  single-tensor code composes tensor ops. The base hands it the
+  gradient already negated where ``maximize`` is set, read-only and of ``x``'s
+  dtype, and the state already advanced (``st['step']`` counts this step).
+* A fused kernel: ``_kernel`` names it in ``fastnn._kernels.optim.KERNELS`` (which
+  also lists the state arrays it takes), and ``_hyper(group, dtype, key)`` builds
+  its scalars ``h`` by name (Adam, SGD...). :meth:`Optimizer._update` builds ``h``
+  once per key and dtype and runs the kernel once per parameter (or per pack of
+  small parameters, see ``_pack.py``).
+
+Both write ``_check(group)`` (validate a group's hyper-parameters) and
+``_new_state(x, group)`` (a parameter's state at its first step), and may override
+``_advance(st, x, group)``, which moves a state to the next step and returns what
+the step's scalars depend on (the step count, or None). Everything else (groups,
+``maximize``, skipped parameters without a gradient, non-contiguous parameters,
+state dicts, pickling) is the base's, the same for both.
 """
 import math
 
@@ -20,7 +31,7 @@ from ..autograd import enable_grad
 from ..tensor import Tensor
 from ._pack import Pack
 
-__all__ = ["Optimizer", "check_number"]
+__all__ = ["Optimizer", "check_number", "lerp_"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -29,6 +40,19 @@ def check_number(owner, name, value, low=0.0, high=None, high_open=False):
     """Raise ValueError unless ``low <= value`` (and ``value < high`` or ``<= high``);
     NaN is rejected too. fastnn._checks.real, in the optimizers' argument order."""
     _checks.real(owner, name, value, low, high, high_open=high_open)
+
+
+def lerp_(start, end, weight, tmp):
+    """``start.lerp_(end, weight)`` in place, rounded as torch rounds it: from the
+    nearer end, ``start + w (end - start)`` for w < 0.5, else ``end - (1 - w) (end -
+    start)``. ``tmp`` (an array like ``start``) is overwritten; ``weight`` a float."""
+    np.subtract(end, start, out=tmp)
+    if weight < 0.5:
+        tmp *= weight
+        start += tmp
+    else:
+        tmp *= 1.0 - weight
+        np.subtract(end, tmp, out=start)
 
 
 class Optimizer:
@@ -50,7 +74,8 @@ class Optimizer:
             hyper-parameter. TypeError: something that is not a float Parameter.
     """
 
-    #: name of the fused kernel in fastnn._kernels.optim.KERNELS (subclasses)
+    #: name of the fused kernel in fastnn._kernels.optim.KERNELS (subclasses); None:
+    #: the step is composed from NumPy in ``_step_param``
     _kernel = None
 
     def __init__(self, params, defaults):
@@ -90,6 +115,34 @@ class Optimizer:
     def _hyper(self, group, dtype, key):
         """The kernel's scalars ``h`` for ``group`` at ``key`` (subclasses)."""
         raise NotImplementedError
+
+    def _step_param(self, x, g, st, group):
+        """Update the parameter array ``x`` and the arrays of its state ``st`` in place
+        from its gradient ``g`` (subclasses without a kernel).
+
+        ``g`` is read-only, of ``x``'s dtype and shape, negated where ``maximize``
+        is set; ``x`` may be non-contiguous (NumPy updates it in place); ``st`` has
+        been advanced (``_advance``). Compute in ``x``'s dtype: Python floats as
+        scalars (NumPy rounds them to float32 for a float32 array, as torch does with
+        its scalars), never float64 arrays or NumPy float64 scalars, and follow torch's
+        order of operations so the trajectories round as torch's do.
+        """
+        raise NotImplementedError(
+            f"{self._owner} names no fused kernel (_kernel) and defines no _step_param; "
+            f"an optimizer needs one of them.")
+
+    @staticmethod
+    def _weight_decay(x, g, group):
+        """torch's weight decay for a composed step: with ``decoupled_weight_decay``
+        (AdamW's) ``x`` shrinks by ``1 - lr weight_decay`` in place and ``g`` is
+        returned as is; otherwise ``g + weight_decay x`` (a new array)."""
+        wd = group["weight_decay"]
+        if wd == 0:
+            return g
+        if group.get("decoupled_weight_decay"):
+            x *= float(1.0 - group["lr"] * wd)
+            return g
+        return g + float(wd) * x
 
     # --- pickling: process-local caches stay behind ------------------------------------
     def __getstate__(self):
@@ -168,7 +221,11 @@ class Optimizer:
 
     def _update(self, group, index):
         """One step of a group: the kernel once per parameter (or pack), with ``h``
-        built once per key (see ``_advance``) and dtype."""
+        built once per key (see ``_advance``) and dtype; or, without a kernel,
+        ``_step_param`` once per parameter."""
+        if self._kernel is None:
+            self._update_composed(group)
+            return
         kernel = getattr(K, self._kernel + "_step")
         hs = {}
         for data, x, g, st in self._grads(group, index):
@@ -177,6 +234,21 @@ class Optimizer:
             if h is None:
                 h = hs[key] = self._hyper(group, x.dtype, key[0])
             kernel(x, g, *self._state_arrays(st, x.dtype), h)
+
+    def _update_composed(self, group):
+        """``_step_param`` on each parameter with a gradient, in its own array. No
+        packing: the state arrays stay each parameter's own, and an optimizer whose
+        Python cost per parameter matters gets a fused kernel instead."""
+        maximize = group.get("maximize", False)
+        # NaN and infinities run through as they do in torch, without NumPy's warnings
+        with np.errstate(all="ignore"):
+            for data, g, st in self._params_with_grad(group, group["params"]):
+                # torch's ``-grad``: a new array; otherwise a read-only view, so that no
+                # step can write into the user's gradient
+                g = -g if maximize else g.view()
+                g.flags.writeable = False
+                self._advance(st, data, group)
+                self._step_param(data, g, st, group)
 
     def _state_arrays(self, st, dtype):
         """The state arrays the kernel takes, in its order: flat views, and the empty
@@ -207,6 +279,17 @@ class Optimizer:
             else:   # a member lost its gradient: every parameter steps alone from now on
                 self._packs[index] = False
                 self._pack_tries[index] = 3
+        for data, g, st in self._params_with_grad(group, params):
+            if data.flags.c_contiguous:
+                yield data, data.ravel(), g.ravel(), st
+            else:
+                flat = data.ravel()
+                yield data, flat, g.ravel(), st
+                data[...] = flat.reshape(data.shape)
+
+    def _params_with_grad(self, group, params):
+        """Yield ``(array, its gradient in the array's dtype, state)`` for each of
+        ``params`` with a gradient, creating the state at its first step."""
         state = self.state
         for p in params:
             g = p.grad
@@ -221,15 +304,10 @@ class Optimizer:
             st = state.get(p)
             if st is None:
                 # state arrays are C-contiguous whatever the parameter's layout: the
-                # kernel updates them through flat views
+                # kernels update them through flat views
                 st = state[p] = self._new_state(
                     data if data.flags.c_contiguous else np.empty(data.shape, data.dtype), group)
-            if data.flags.c_contiguous:
-                yield data, data.ravel(), g.ravel(), st
-            else:
-                flat = data.ravel()
-                yield data, flat, g.ravel(), st
-                data[...] = flat.reshape(data.shape)
+            yield data, g, st
 
     # --- state dicts -------------------------------------------------------------
     def state_dict(self):
