@@ -117,6 +117,13 @@ OPTIMIZERS = [
         positive=("square_avg", "acc_delta"),
         bad=((dict(rho=1.5), r"rho must be .*, got 1\.5"),
              (dict(weight_decay=-2.0), r"weight_decay must be .*, got -2\.0"))),
+    OptimInfo(
+        "NAdam", None, dict(lr=0.02, betas=(0.8, 0.95)),
+        dict(momentum_decay=(4e-3, 0.05), weight_decay=_WD, decoupled_weight_decay=_BOOL,
+             maximize=_BOOL),
+        switch=(dict(weight_decay=0.05), dict(decoupled_weight_decay=True),
+                dict(momentum_decay=0.05), dict(maximize=True)),
+        bad=_ADAM_BAD + ((dict(momentum_decay=-0.1), r"momentum_decay must be .*, got -0\.1"),)),
 ]
 
 BY_NAME = {info.name: info for info in OPTIMIZERS}

@@ -3,7 +3,7 @@
 Each optimizer keeps torch's books (``param_groups``, per-parameter ``state``,
 index-based ``state_dict``). Its step is one fused compiled pass per parameter (SGD,
 the Adam family, Adagrad, RMSprop, Adadelta), or a composition of NumPy operations
-in torch's order (see ``Optimizer._step_param``). ``get`` builds them
+in torch's order (NAdam; see ``Optimizer._step_param``). ``get`` builds them
 from Keras names with Keras 3's default values.
 """
 import functools
@@ -12,17 +12,19 @@ from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam, AdamW, Adamax
 from .adaptive import Adagrad, RMSprop, Adadelta
+from .nadam import NAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adagrad", "RMSprop", "Adadelta",
-           "lr_scheduler", "get"]
+           "NAdam", "lr_scheduler", "get"]
 
 # Keras 3's default values, in torch's argument names. The update math stays torch's;
 # where Keras's differs: Keras Adam/AdamW/Adamax add eps to the un-bias-corrected
 # sqrt(v) (an eps larger by sqrt(1 - beta2^t) in torch's form); Keras RMSprop and
 # Adagrad put eps inside the square root; Keras SGD momentum keeps lr inside the
 # velocity (the same numbers while lr is constant); Keras weight decay is always
-# decoupled.
+# decoupled. No name maps to NAdam: Keras's Nadam is another algorithm (momentum
+# schedule 0.96^t where torch's is 0.96^(0.004 t)); fn.optimizers.Nadam is Keras's.
 _KERAS = {
     "sgd": (SGD, dict(lr=0.01)),
     "momentum": (SGD, dict(lr=0.01, momentum=0.9)),
