@@ -124,6 +124,17 @@ OPTIMIZERS = [
         switch=(dict(weight_decay=0.05), dict(decoupled_weight_decay=True),
                 dict(momentum_decay=0.05), dict(maximize=True)),
         bad=_ADAM_BAD + ((dict(momentum_decay=-0.1), r"momentum_decay must be .*, got -0\.1"),)),
+    OptimInfo(
+        # beta2 0.95: rho_t passes 5 at step 6 (rectified Adam after plain momentum);
+        # beta2 0.6: rho_inf = 4, so the step is never rectified
+        "RAdam", None, dict(lr=0.02),
+        dict(betas=((0.8, 0.95), (0.9, 0.6)), weight_decay=_WD, decoupled_weight_decay=_BOOL,
+             maximize=_BOOL),
+        switch=(dict(weight_decay=0.05), dict(decoupled_weight_decay=True),
+                dict(maximize=True)),
+        bad=((dict(betas=(0.9, 1.0)), r"betas\[1\] must be .*, got 1\.0"),
+             (dict(eps=-1.0), r"eps must be .*, got -1\.0"),
+             (dict(weight_decay=float("nan")), r"weight_decay must be .*, got nan"))),
 ]
 
 BY_NAME = {info.name: info for info in OPTIMIZERS}

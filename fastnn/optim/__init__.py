@@ -3,7 +3,7 @@
 Each optimizer keeps torch's books (``param_groups``, per-parameter ``state``,
 index-based ``state_dict``). Its step is one fused compiled pass per parameter (SGD,
 the Adam family, Adagrad, RMSprop, Adadelta), or a composition of NumPy operations
-in torch's order (NAdam; see ``Optimizer._step_param``). ``get`` builds them
+in torch's order (NAdam, RAdam; see ``Optimizer._step_param``). ``get`` builds them
 from Keras names with Keras 3's default values.
 """
 import functools
@@ -13,10 +13,11 @@ from .sgd import SGD
 from .adam import Adam, AdamW, Adamax
 from .adaptive import Adagrad, RMSprop, Adadelta
 from .nadam import NAdam
+from .radam import RAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adagrad", "RMSprop", "Adadelta",
-           "NAdam", "lr_scheduler", "get"]
+           "NAdam", "RAdam", "lr_scheduler", "get"]
 
 # Keras 3's default values, in torch's argument names. The update math stays torch's;
 # where Keras's differs: Keras Adam/AdamW/Adamax add eps to the un-bias-corrected
