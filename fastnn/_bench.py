@@ -310,13 +310,15 @@ def _ratio(a, b):
     return f"{a / b:8.2f}x" if a is not None and b else f"{'-':>9}"
 
 
-def _rounds(workload, scenarios, threads, repeat):
-    """{scenario: {engine: median seconds}} over ``repeat`` rounds of every scenario."""
+def _rounds(workload, scenarios, threads, repeat, rows=None):
+    """{scenario: {engine: median seconds}} over ``repeat`` rounds of every scenario
+    (``rows``: the workload's default size when None)."""
     times = {s: {} for s in scenarios}
     for _ in range(repeat):
         for scenario in scenarios:
             engines = None if scenario in ("alone", "busy_core") else ("fastnn", "torch")
-            got = _scenario_times(workload, scenario, engines=engines, threads=threads, repeat=1)
+            got = _scenario_times(workload, scenario, engines=engines, threads=threads, repeat=1,
+                                  rows=rows)
             for e, ts in got.items():
                 times[scenario].setdefault(e, []).extend(ts)
     return {s: _medians(t) for s, t in times.items()}

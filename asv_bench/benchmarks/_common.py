@@ -1,13 +1,25 @@
 """Helpers shared by the benchmarks: the thread count, and torch as an optional twin.
 
 Both engines run on the same number of threads: ``FASTNN_BENCH_THREADS`` (default 2,
-the CI machine's core count).
+the CI machine's core count). ``FASTNN_BENCH_QUICK=1`` (CI's ``asv run --quick``, which
+only checks that every benchmark runs) shrinks the scenario workloads, which run whole
+epochs in fresh processes, to a tenth and to one round.
 """
 import os
 
 import fastnn._kernels as K
 
 THREADS = int(os.environ.get("FASTNN_BENCH_THREADS", "2"))
+QUICK = os.environ.get("FASTNN_BENCH_QUICK") == "1"
+
+
+def scenario_size(workload, rounds):
+    """(rows, rounds) of a scenario benchmark: the workload's own, or a tenth and one
+    round under FASTNN_BENCH_QUICK."""
+    from fastnn import _bench
+    if QUICK:
+        return _bench.ROWS[workload] // 10, 1
+    return None, rounds
 
 try:
     import torch

@@ -12,7 +12,7 @@ Adam, JAX + optax (a jit'd step); missing ones are skipped.
 """
 from fastnn import _bench
 
-from ._common import THREADS
+from ._common import THREADS, scenario_size
 
 _EPOCH_ENGINES = ("fastnn", "torch", "torch_fused", "jax")
 
@@ -32,7 +32,8 @@ class MLPEpochScenarios:
 
     def setup_cache(self):
         # rounds of every scenario, so a change in load reaches them all alike
-        return _bench._rounds("mlp_epoch", list(_bench.SCENARIOS), THREADS, 2)
+        rows, rounds = scenario_size("mlp_epoch", 2)
+        return _bench._rounds("mlp_epoch", list(_bench.SCENARIOS), THREADS, rounds, rows)
 
     def setup(self, cache, scenario, engine):
         _skip_missing(engine)
@@ -66,7 +67,8 @@ class Predict32Scenarios:
     unit = "seconds"
 
     def setup_cache(self):
-        return _bench._rounds("predict32", ["alone", "busy_core"], THREADS, 2)
+        rows, rounds = scenario_size("predict32", 2)
+        return _bench._rounds("predict32", ["alone", "busy_core"], THREADS, rounds, rows)
 
     def setup(self, cache, scenario, engine):
         _skip_missing(engine)
@@ -99,7 +101,8 @@ class CNNEpochScenarios:
     unit = "seconds"
 
     def setup_cache(self):
-        return _bench._rounds("cnn_epoch", ["alone", "torch_first"], THREADS, 2)
+        rows, rounds = scenario_size("cnn_epoch", 2)
+        return _bench._rounds("cnn_epoch", ["alone", "torch_first"], THREADS, rounds, rows)
 
     def setup(self, cache, scenario, engine):
         _skip_missing(engine)
@@ -124,7 +127,11 @@ class EpochGemmFloor:
     number = 1
 
     def setup_cache(self):
-        return {w: _bench.gemm_floor(w, THREADS, 3) for w in self.params}
+        out = {}
+        for w in self.params:
+            rows, rounds = scenario_size(w, 3)
+            out[w] = _bench.gemm_floor(w, THREADS, rounds, rows)
+        return out
 
     def track_epoch_over_floor(self, cache, workload):
         return cache[workload]["epoch_over_floor"]
