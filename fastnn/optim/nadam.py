@@ -3,7 +3,7 @@ its own; see ``Optimizer._step_param``)."""
 import numpy as np
 
 from .adam import _check_common
-from .optimizer import Optimizer, check_number, lerp_
+from .optimizer import Optimizer, check_number, adam_moments_
 
 __all__ = ["NAdam"]
 
@@ -75,11 +75,7 @@ class NAdam(Optimizer):
         mu_product = st["mu_product"] = st["mu_product"] * mu
         m, v = st["exp_avg"], st["exp_avg_sq"]
         t = np.empty_like(m)
-        lerp_(m, g, 1.0 - beta1, t)
-        v *= beta2                                    # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
-        np.multiply(g, 1.0 - beta2, out=t)
-        t *= g
-        v += t
+        adam_moments_(m, v, g, beta1, beta2, t)
         denom = np.divide(v, bias_correction2, out=t)
         np.sqrt(denom, out=denom)
         denom += eps

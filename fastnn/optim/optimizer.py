@@ -31,7 +31,7 @@ from ..autograd import enable_grad
 from ..tensor import Tensor
 from ._pack import Pack
 
-__all__ = ["Optimizer", "check_number", "lerp_"]
+__all__ = ["Optimizer", "check_number", "lerp_", "adam_moments_"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -53,6 +53,17 @@ def lerp_(start, end, weight, tmp):
     else:
         tmp *= 1.0 - weight
         np.subtract(end, tmp, out=start)
+
+
+def adam_moments_(m, v, g, beta1, beta2, tmp):
+    """Adam's moment updates in place, rounded as torch's single-tensor code rounds
+    them: ``m.lerp_(g, 1 - beta1)`` and ``v.mul_(beta2).addcmul_(g, g, 1 - beta2)``.
+    ``tmp`` (an array like ``m``) is overwritten; the betas are floats."""
+    lerp_(m, g, 1.0 - beta1, tmp)
+    v *= beta2
+    np.multiply(g, 1.0 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
 
 
 class Optimizer:

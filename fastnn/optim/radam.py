@@ -4,7 +4,7 @@ young, composed from NumPy operations (no kernel of its own; see
 import numpy as np
 
 from .adam import _check_common
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, adam_moments_
 
 __all__ = ["RAdam"]
 
@@ -63,11 +63,7 @@ class RAdam(Optimizer):
         g = self._weight_decay(x, g, group)
         m, v = st["exp_avg"], st["exp_avg_sq"]
         t = np.empty_like(m)
-        lerp_(m, g, 1.0 - beta1, t)
-        v *= beta2                                    # v.mul_(beta2).addcmul_(g, g, 1 - beta2)
-        np.multiply(g, 1.0 - beta2, out=t)
-        t *= g
-        v += t
+        adam_moments_(m, v, g, beta1, beta2, t)
         bias_correction1 = 1.0 - beta1 ** step
         bias_correction2 = 1.0 - beta2 ** step
         u = np.divide(m, bias_correction1, out=t)    # m / bc1 * lr [* adaptive * rect]
