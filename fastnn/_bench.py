@@ -34,9 +34,11 @@ ENGINES = {
     "mlp_epoch": {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "jax"},
     "cnn_epoch": {"fastnn": "fastnn", "torch": "torch"},
     "predict32": {"fastnn": "fastnn", "torch": "torch"},
+    "infer4096": {"fastnn": "fastnn", "torch": "torch", "onnxruntime": "onnxruntime"},
 }
-#: rows each workload runs on by default
-ROWS = {"mlp_epoch": 60_000, "cnn_epoch": 10_000, "predict32": 100_000}
+#: rows each workload runs on by default (infer4096: 25 calls on one batch of 4096)
+ROWS = {"mlp_epoch": 60_000, "cnn_epoch": 10_000, "predict32": 100_000, "infer4096": 102_400}
+INFER_BATCH = 4096
 #: scenario -> (the engines share one process?, import torch before fastnn?, busy core?)
 SCENARIOS = {
     "alone": (False, None, False),
@@ -49,14 +51,14 @@ SCENARIOS = {
 def available(engine):
     """True when the engine's package is installed."""
     import importlib.util
-    mod = {"fastnn": "fastnn", "torch": "torch", "torch_fused": "torch", "jax": "optax"}[engine]
-    return importlib.util.find_spec(mod) is not None and (
-        engine != "jax" or importlib.util.find_spec("jax") is not None)
+    mods = {"fastnn": ["fastnn"], "torch": ["torch"], "torch_fused": ["torch"],
+            "jax": ["jax", "optax"], "onnxruntime": ["onnxruntime", "onnx", "torch"]}[engine]
+    return all(importlib.util.find_spec(m) is not None for m in mods)
 
 
 # --------------------------------------------------------------------------- in the child
 
-def _prepare(workload, engine, x, y, threads):
+def _prepare(workload, engine, x, y, threads, rows):
     """A zero-argument callable running one timed unit of ``workload`` on ``engine``
     (compiled and warmed up)."""
     from . import workloads as W
@@ -109,6 +111,34 @@ def _prepare(workload, engine, x, y, threads):
             m = W.mlp_torch()
             W.predict_torch(m, x[:1024])
             return lambda: W.predict_torch(m, x)
+    if workload == "infer4096":
+        calls = range(max(1, rows // INFER_BATCH))
+        if engine == "fastnn":
+            import fastnn as fn
+            m = W.mlp_fastnn().eval()
+
+            def run():
+                with fn.no_grad():
+                    for _ in calls:
+                        m(x)
+        elif engine == "torch":
+            import torch
+            m, xt = W.mlp_torch().eval(), torch.from_numpy(x)
+
+            def run():
+                with torch.no_grad():
+                    for _ in calls:
+                        m(xt)
+        elif engine == "onnxruntime":
+            sess = W.onnx_session(W.mlp_torch(), threads=threads)
+
+            def run():
+                for _ in calls:
+                    sess.run(None, {"x": x})
+        else:
+            raise ValueError(f"no engine {engine!r} for workload {workload!r}")
+        run()
+        return run
     raise ValueError(f"no engine {engine!r} for workload {workload!r}")
 
 
@@ -116,6 +146,8 @@ def _data(workload, rows):
     from . import workloads as W
     if workload == "cnn_epoch":
         return W.make_digits28(rows)[0]
+    if workload == "infer4096":
+        return W.make_teacher_data(INFER_BATCH)
     return W.make_teacher_data(rows)
 
 
@@ -127,7 +159,8 @@ def _child(spec):
         importlib.import_module(mod)
     from . import workloads as W
     x, y = _data(spec["workload"], spec["rows"])
-    runs = {e: _prepare(spec["workload"], e, x, y, spec["threads"]) for e in spec["engines"]}
+    runs = {e: _prepare(spec["workload"], e, x, y, spec["threads"], spec["rows"])
+            for e in spec["engines"]}
     times = {e: [] for e in runs}
     for _ in range(spec["repeat"]):
         for e, run in runs.items():
@@ -358,29 +391,13 @@ def run_workloads(threads=2, repeat=3, out=None):
     for e in ("fastnn", "torch"):
         if res["alone"].get(e) and res["busy_core"].get(e):
             print(f"{e} busy core / alone: {res['busy_core'][e] / res['alone'][e]:.2f}x", file=out)
-    print(f"\nCNN epoch (10,000 digits at 28x28: conv 1->16, pool, conv 16->32, pool, dropout, "
-          f"linear 1568->10, Adam, batch 64), {threads} threads, seconds (median of {repeat})",
-          file=out)
-    cols = [e for e in ENGINES["cnn_epoch"] if available(e)]
-    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
-          + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
-    res = results["cnn_epoch"] = _rounds("cnn_epoch", ["alone", "torch_first"], threads, repeat)
-    for scenario in ("alone", "torch_first"):
-        r = res[scenario]
-        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
-              + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
-              file=out, flush=True)
-    cols = [e for e in ENGINES["predict32"] if available(e)]
-    print(f"\nBatch-32 predict over 100,000 rows (784 -> 256 -> 128 -> 10), {threads} threads, "
-          f"seconds (median of {repeat})", file=out)
-    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
-          + ("".join(f"{'fastnn/torch':>18}") if "torch" in cols else ""), file=out, flush=True)
-    res = results["predict32"] = _rounds("predict32", ["alone", "busy_core"], threads, repeat)
-    for scenario in ("alone", "busy_core"):
-        r = res[scenario]
-        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
-              + (f"{_ratio(r.get('fastnn'), r.get('torch')):>18}" if "torch" in cols else ""),
-              file=out, flush=True)
+    _table(results, "cnn_epoch", ["alone", "torch_first"], threads, repeat,
+           "CNN epoch (10,000 digits at 28x28: conv 1->16, pool, conv 16->32, pool, dropout, "
+           "linear 1568->10, Adam, batch 64)", out)
+    _table(results, "predict32", ["alone", "busy_core"], threads, repeat,
+           "Batch-32 predict over 100,000 rows (784 -> 256 -> 128 -> 10)", out)
+    _table(results, "infer4096", ["alone"], threads, repeat,
+           "Inference, 25 batches of 4096 rows (784 -> 256 -> 128 -> 10, no grad, eval)", out)
     print(f"\nEach epoch beside its GEMM-only floor (the same products alone, same process, "
           f"{threads} threads; seconds, median of {repeat})", file=out)
     print(f"{'workload':<14}{'epoch':>10}{'floor':>10}{'optimizer':>11}{'GEMM share':>12}"
@@ -391,6 +408,22 @@ def run_workloads(threads=2, repeat=3, out=None):
               f"{p['gemm_share']:>11.0%} {p['epoch_over_floor']:>12.2f}x",
               file=out, flush=True)
     return results
+
+
+def _table(results, workload, scenarios, threads, repeat, title, out):
+    """Run ``workload`` in ``scenarios`` (results[workload]) and print its table with the
+    ratio of fastnn to every anchor."""
+    cols = [e for e in ENGINES[workload] if available(e)]
+    anchors = [c for c in cols if c != "fastnn"]
+    print(f"\n{title}, {threads} threads, seconds (median of {repeat})", file=out)
+    print(f"{'scenario':<14}" + "".join(f"{c:>12}" for c in cols)
+          + "".join(f" {'fastnn/' + c:>19}" for c in anchors), file=out, flush=True)
+    res = results[workload] = _rounds(workload, scenarios, threads, repeat)
+    for scenario in scenarios:
+        r = res[scenario]
+        print(f"{scenario:<14}" + "".join(f"{_fmt(r.get(c)):>12}" for c in cols)
+              + "".join(f" {_ratio(r.get('fastnn'), r.get(c)):>19}" for c in anchors),
+              file=out, flush=True)
 
 
 if __name__ == "__main__":

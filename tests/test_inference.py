@@ -176,7 +176,7 @@ def test_weights_are_cache_line_aligned():
     assert all(p.data.ctypes.data % 64 == 0 for p in dense.parameters())
 
 
-@pytest.mark.parametrize("n", [1, 5])
+@pytest.mark.parametrize("n", [1, 5, 4096])
 def test_single_sample_inference_matches_torch(n, torch, rng):
     from fastnn import workloads as W
     model, tmodel = W.mlp_fastnn().eval(), W.mlp_torch().eval()
@@ -189,3 +189,32 @@ def test_single_sample_inference_matches_torch(n, torch, rng):
     with torch.no_grad():
         want = tmodel(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_inference_runs_in_blocks_bitwise_as_layer_by_layer(rng):
+    """A big batch under no_grad takes the blocked chain (one pass per block of rows
+    through every layer) and gives the bits of the layers run one by one."""
+    from fastnn import workloads as W
+    from fastnn.autograd.linear import Linear as LinearOp
+    model = W.mlp_fastnn().eval()
+    x = rng.standard_normal((1000, 784)).astype(np.float32)
+    plan = model._build_plan()
+    assert LinearOp.chain(x, plan[0][1]) is None            # too big for the serial kernel
+    with fn.no_grad():
+        got = model(x).numpy()
+    h = x
+    for layer in (model[0], model[3], model[5]):
+        h = fn.functional.layers.linear_nograd(h, layer.weight.data, layer.bias.data,
+                                               "relu" if layer is not model[5] else None)
+    np.testing.assert_array_equal(got, h)
+    model.train()                                            # dropout on: the layers one by one
+    with fn.no_grad():
+        assert model(x).shape == (1000, 10)
+
+
+def test_infer4096_benchmark_child_runs():
+    """``python -m fastnn bench``'s batch-4096 table: each engine in its own child."""
+    from fastnn import _bench
+    times = _bench._scenario_times("infer4096", "alone", engines=["fastnn"], repeat=1, rows=4096,
+                                   timeout=300)
+    assert list(times) == ["fastnn"] and len(times["fastnn"]) == 1 and times["fastnn"][0] > 0

@@ -146,3 +146,79 @@ def test_chain_declines_what_it_cannot_take():
     square = (_P(np.ones((4, 4), f32)), None, 0)
     assert KL.linear_chain(x, (square,) * 32) is not None
     assert KL.linear_chain(x, (square,) * 33) is None                                   # longer than its buffers
+
+
+def _chain_params(rng, sizes, dtype):
+    params = []
+    for i, (k, m) in enumerate(zip(sizes, sizes[1:])):
+        w = (rng.standard_normal((m, k)) / max(k, 1) ** 0.5).astype(dtype)
+        b = rng.standard_normal(m).astype(dtype) if i % 2 == 0 else None
+        act = "relu" if i < len(sizes) - 2 else None
+        params.append((_P(w), None if b is None else _P(b), KL.ACTIVATIONS[act]))
+    return tuple(params)
+
+
+def _layer_by_layer_blas(x, params):
+    """The chain as the one-by-one path runs it: pooled GEMM, then y += b, then ReLU."""
+    from fastnn._kernels import gemm
+    for w, b, act in params:
+        x = gemm.matmul(x, w.data, trans_b=True)
+        if b is not None:
+            x += b.data
+        if act == KL.ACTIVATIONS["relu"]:
+            x = np.where(x < 0, x.dtype.type(0), x)     # NaN stays NaN, as in the kernel
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("n", [1, 23, 24, 191, 192, 193, 1000])
+@pytest.mark.parametrize("sizes", [(784, 256, 128, 10), (5, 3), (7, 1, 9, 2, 4)], ids=str)
+def test_chain_blocks_bitwise_layer_by_layer_for_every_thread_count(sizes, n, dtype, rng):
+    """Blocks of rows through every layer give the bits of the layer-by-layer BLAS path,
+    whatever the thread count and wherever the block boundaries fall (a ragged last
+    block); NaN in an input row comes out as NaN in that row only."""
+    import fastnn as fn
+    x = rng.standard_normal((n, sizes[0])).astype(dtype)
+    x[n // 2, 0] = np.nan
+    params = _chain_params(rng, sizes, dtype)
+    want = _layer_by_layer_blas(x, params)
+    np.testing.assert_allclose(want, _chain_reference(x, [(w.data, None if b is None else b.data, a and "relu")
+                                                          for w, b, a in params]),
+                               **_tol(dtype, max(sizes)))
+    for threads in (1, 2, 3):
+        with fn.threads(threads):
+            y = KL.linear_chain_blocks(x, params)
+        assert y is not None and y.dtype == dtype and y.shape == (n, sizes[-1])
+        np.testing.assert_array_equal(y, want)
+    assert np.isnan(y[n // 2]).any() and not np.isnan(np.delete(y, n // 2, axis=0)).any()
+
+
+def test_chain_blocks_block_size_changes_no_bits(rng):
+    x = rng.standard_normal((500, 64)).astype(np.float32)
+    params = _chain_params(rng, (64, 48, 10), np.float32)
+    old = KL.block_rows()
+    try:
+        outs = []
+        for rows in (24, 96, 480):
+            KL.set_block_rows(rows)
+            outs.append(KL.linear_chain_blocks(x, params))
+    finally:
+        KL.set_block_rows(old)
+    for y in outs[1:]:
+        np.testing.assert_array_equal(y, outs[0])
+    with pytest.raises(ValueError, match="multiple of 24"):
+        KL.set_block_rows(100)
+
+
+def test_chain_blocks_declines_what_it_cannot_take():
+    f32 = np.float32
+    x = np.ones((300, 4), f32)
+    good = (_P(np.ones((3, 4), f32)), _P(np.ones(3, f32)), 0)
+    assert KL.linear_chain_blocks(x, (good,)) is not None
+    assert KL.linear_chain_blocks(x, (good, (_P(np.ones((2, 5), f32)), None, 0))) is None
+    assert KL.linear_chain_blocks(x, (good, (_P(np.ones((2, 3))), None, 0))) is None
+    assert KL.linear_chain_blocks(x.astype(np.float64), (good,)) is None
+    assert KL.linear_chain_blocks(x[:, :3], ((_P(np.ones((3, 3), f32)), None, 0),)) is None   # strided input
+    assert KL.linear_chain_blocks(x, ()) is None
+    assert KL.linear_chain_blocks(np.ones((5, 0), f32), ((_P(np.ones((3, 0), f32)), None, 0),)) is None
+    assert KL.linear_chain_blocks(x, ((_P(np.ones((0, 4), f32)), None, 0),)).shape == (300, 0)

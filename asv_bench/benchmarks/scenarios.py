@@ -2,13 +2,14 @@
 its own process, with torch imported first and with fastnn imported first (both
 engines in one process), and beside a second process that keeps one core busy;
 batch-32 predict over 100k rows alone and beside the busy core; the CNN epoch alone
-and with torch imported first; each epoch against its GEMM-only floor.
+and with torch imported first; batches of 4096 through the MLP, each engine alone;
+each epoch against its GEMM-only floor.
 
 Every number comes from fresh child processes run in this benchmark's
 ``setup_cache``, engines interleaved so that they share the machine's load; the
 ``track_*`` methods report seconds per engine and the ratios the targets are
 stated in (fastnn / anchor: below 1 is faster). Anchors: torch, torch with fused
-Adam, JAX + optax (a jit'd step); missing ones are skipped.
+Adam, JAX + optax (a jit'd step), ONNX Runtime; missing ones are skipped.
 """
 from fastnn import _bench
 
@@ -58,29 +59,39 @@ class MLPEpochScenarios:
     track_fastnn_over_fastnn_alone.unit = "ratio"
 
 
-class Predict32Scenarios:
-    params = (["alone", "busy_core"], ["fastnn", "torch"])
-    param_names = ("scenario", "engine")
+class _Scenarios:
+    """A workload's scenarios, each engine's seconds and fastnn's ratio to it; a subclass
+    names the workload, its scenarios and engines (asv skips this underscored base)."""
+    workload, scenarios = None, ()
     timeout = 1800
     repeat = 1
     number = 1
     unit = "seconds"
 
     def setup_cache(self):
-        rows, rounds = scenario_size("predict32", 2)
-        return _bench._rounds("predict32", ["alone", "busy_core"], THREADS, rounds, rows)
+        rows, rounds = scenario_size(self.workload, 2)
+        return _bench._rounds(self.workload, list(self.scenarios), THREADS, rounds, rows)
 
     def setup(self, cache, scenario, engine):
         _skip_missing(engine)
+        if engine not in cache[scenario]:      # *_first scenarios run only where torch is installed
+            raise NotImplementedError(f"{engine} does not run in scenario {scenario}")
 
     def track_seconds(self, cache, scenario, engine):
         return cache[scenario][engine]
 
     def track_fastnn_over_engine(self, cache, scenario, engine):
-        """fastnn's predict / this engine's under the same load (target: <= 1.0)."""
+        """fastnn's time / this engine's, same scenario (target: <= 1.0)."""
         return cache[scenario]["fastnn"] / cache[scenario][engine]
 
     track_fastnn_over_engine.unit = "ratio"
+
+
+class Predict32Scenarios(_Scenarios):
+    """Batch-32 predict over 100k rows, alone and beside a busy core."""
+    workload, scenarios = "predict32", ("alone", "busy_core")
+    params = (list(scenarios), ["fastnn", "torch"])
+    param_names = ("scenario", "engine")
 
     def track_slowdown_when_busy(self, cache, scenario, engine):
         """This engine's busy-core time / its own alone time."""
@@ -89,34 +100,22 @@ class Predict32Scenarios:
     track_slowdown_when_busy.unit = "ratio"
 
 
-class CNNEpochScenarios:
+class CNNEpochScenarios(_Scenarios):
     """The CNN epoch (fastnn.workloads: 10,000 digits at 28x28, two 3x3 convolutions,
     Adam, batch 64), each engine alone in its own process and both in one process with
     torch imported first (target: fastnn <= 1.0x torch)."""
-    params = (["alone", "torch_first"], ["fastnn", "torch"])
+    workload, scenarios = "cnn_epoch", ("alone", "torch_first")
+    params = (list(scenarios), ["fastnn", "torch"])
     param_names = ("scenario", "engine")
     timeout = 3600
-    repeat = 1
-    number = 1
-    unit = "seconds"
 
-    def setup_cache(self):
-        rows, rounds = scenario_size("cnn_epoch", 2)
-        return _bench._rounds("cnn_epoch", ["alone", "torch_first"], THREADS, rounds, rows)
 
-    def setup(self, cache, scenario, engine):
-        _skip_missing(engine)
-        if engine not in cache[scenario]:      # torch_first runs only where torch is installed
-            raise NotImplementedError(f"{engine} does not run in scenario {scenario}")
-
-    def track_seconds(self, cache, scenario, engine):
-        return cache[scenario][engine]
-
-    def track_fastnn_over_engine(self, cache, scenario, engine):
-        """fastnn's CNN epoch / this engine's, same scenario (target: <= 1.0)."""
-        return cache[scenario]["fastnn"] / cache[scenario][engine]
-
-    track_fastnn_over_engine.unit = "ratio"
+class Inference4096Scenarios(_Scenarios):
+    """Batches of 4096 rows through the MLP under no_grad, each engine alone in its own
+    process: fastnn, torch and ONNX Runtime (target: fastnn <= 1.0x ONNX Runtime)."""
+    workload, scenarios = "infer4096", ("alone",)
+    params = (list(scenarios), ["fastnn", "torch", "onnxruntime"])
+    param_names = ("scenario", "engine")
 
 
 class EpochGemmFloor:

@@ -22,6 +22,19 @@ cdef extern from "linear.h" nogil:
                           const ptrdiff_t *, const int *, float *, float *, float *)
     void linear_chain_f64(const double *, ptrdiff_t, ptrdiff_t, int, const void *const *, const void *const *,
                           const ptrdiff_t *, const int *, double *, double *, double *)
+    int linear_chain_blocks_f32(const float *, ptrdiff_t, ptrdiff_t, int, const void *const *,
+                                const void *const *, const ptrdiff_t *, const int *, float *,
+                                ptrdiff_t, ptrdiff_t, int)
+    int linear_chain_blocks_f64(const double *, ptrdiff_t, ptrdiff_t, int, const void *const *,
+                                const void *const *, const ptrdiff_t *, const int *, double *,
+                                ptrdiff_t, ptrdiff_t, int)
+
+cdef extern from "parallel.h":
+    int fnn_pool_import() except -1
+
+fnn_pool_import()
+
+from fastnn._kernels import _cpool
 
 ACT_NONE = FNN_ACT_NONE
 ACT_RELU = FNN_ACT_RELU
@@ -51,16 +64,18 @@ cdef int _input_type(x):
     return kernel_type(x)
 
 
-cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, const void **bp):
+cdef ptrdiff_t _layer(w, b, ptrdiff_t n, ptrdiff_t k, int t, const void **wp, const void **bp,
+                      bint limited=True):
     """A layer's output size m, its weight and bias pointers set, when the kernel takes
-    w (m, k) and b (m,) or None of type t for n rows, else -1."""
+    w (m, k) and b (m,) or None of type t for n rows (and, when ``limited``, the work
+    is small enough for the serial kernel), else -1."""
     if type(w) is not cnp.ndarray:
         return -1
     cdef cnp.ndarray wa = <cnp.ndarray>w, ba
     if cnp.PyArray_NDIM(wa) != 2 or cnp.PyArray_DIM(wa, 1) != k or not is_kernel_array(wa, t):
         return -1
     cdef ptrdiff_t m = cnp.PyArray_DIM(wa, 0), work = n * k * m
-    if work > _max_work and (n != 1 or work > _max_gemv):
+    if limited and work > _max_work and (n != 1 or work > _max_gemv):
         return -1
     bp[0] = NULL
     if b is not None:
@@ -151,3 +166,63 @@ def linear_chain(x, tuple layers):
             linear_chain_f64(<const double *>cnp.PyArray_DATA(xa), n, k0, <int>L, ws, bs, ms, acts,
                              <double *>cnp.PyArray_DATA(y), <double *>s0, <double *>s1)
     return y
+
+
+# Rows per block of linear_chain_blocks: a multiple of the pool GEMM's row unit
+# (so the bits match one BLAS call over all rows), small enough that a block's
+# activations stay in L2, large enough that packing each weight per block is cheap.
+cdef ptrdiff_t _block_rows = 192
+
+
+def block_rows():
+    return _block_rows
+
+
+def set_block_rows(ptrdiff_t rows):
+    global _block_rows
+    if rows < 24 or rows % 24:
+        raise ValueError(f"set_block_rows: expected a positive multiple of 24, got {rows}.")
+    _block_rows = rows
+
+
+def linear_chain_blocks(x, tuple layers, int nt):
+    """linear_chain for any number of rows, block by block on ``nt`` pool threads with
+    BLAS GEMMs; None when BLAS is missing or the kernel does not take every layer."""
+    cdef Py_ssize_t L = len(layers), l
+    cdef int t = _input_type(x)
+    if L == 0 or L > MAX_CHAIN or t < 0 or not _cpool.blas_available():
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k = k0, m, widest = 1
+    cdef const void *ws[MAX_CHAIN]
+    cdef const void *bs[MAX_CHAIN]
+    cdef ptrdiff_t ms[MAX_CHAIN]
+    cdef int acts[MAX_CHAIN]
+    cdef tuple layer
+    for l in range(L):
+        layer = <tuple?>layers[l]
+        if len(layer) != 3:
+            raise ValueError(f"linear_chain_blocks: each layer must be (weight, bias, act), got {layer!r}.")
+        b = layer[1]
+        m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l], False)
+        if m < 0 or k == 0:       # a product over nothing: left to matmul, which zeroes it
+            return None
+        ms[l] = m
+        acts[l] = layer[2]
+        if l < L - 1 and m > widest:
+            widest = m
+        k = m
+    cdef cnp.ndarray y = _empty(n, k, t)
+    cdef ptrdiff_t rows = _block_rows
+    cdef int ok
+    if n == 0 or k == 0:
+        return y
+    if t == cnp.NPY_FLOAT32:
+        with nogil:
+            ok = linear_chain_blocks_f32(<const float *>cnp.PyArray_DATA(xa), n, k0, <int>L, ws, bs, ms,
+                                         acts, <float *>cnp.PyArray_DATA(y), rows, widest, nt)
+    else:
+        with nogil:
+            ok = linear_chain_blocks_f64(<const double *>cnp.PyArray_DATA(xa), n, k0, <int>L, ws, bs, ms,
+                                         acts, <double *>cnp.PyArray_DATA(y), rows, widest, nt)
+    return y if ok else None

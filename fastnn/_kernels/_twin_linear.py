@@ -28,7 +28,7 @@ def _input_ok(x):
             and x.flags.c_contiguous)
 
 
-def _layer_ok(w, b, n, k, dtype):
+def _layer_ok(w, b, n, k, dtype, limited=True):
     """The layer's output size when the kernel takes it, else -1."""
     if type(w) is not np.ndarray or w.ndim != 2 or w.shape[1] != k:
         return -1
@@ -37,7 +37,7 @@ def _layer_ok(w, b, n, k, dtype):
     m = w.shape[0]
     work = n * k * m
     max_work, max_gemv = _limits
-    if work > max_work and (n != 1 or work > max_gemv):
+    if limited and work > max_work and (n != 1 or work > max_gemv):
         return -1
     if b is not None:
         if (type(b) is not np.ndarray or b.ndim != 1 or b.shape[0] != m or b.dtype != dtype
@@ -65,7 +65,25 @@ def linear_small(x, w, b, act):
     return _apply(x, w, b, act)
 
 
-def linear_chain(x, layers):
+_block_rows = [192]
+
+
+def block_rows():
+    return _block_rows[0]
+
+
+def set_block_rows(rows):
+    if rows < 24 or rows % 24:
+        raise ValueError(f"set_block_rows: expected a positive multiple of 24, got {rows}.")
+    _block_rows[0] = int(rows)
+
+
+def linear_chain_blocks(x, layers, nt):
+    """linear_chain for any number of rows (the C kernel's blocks on the pool)."""
+    return linear_chain(x, layers, limited=False)
+
+
+def linear_chain(x, layers, limited=True):
     """Layers ((weight, bias or None, act), ...) applied in order to x, weights and biases
     read from ``.data``; None when the kernel does not take every layer."""
     L = len(layers)
@@ -75,8 +93,8 @@ def linear_chain(x, layers):
     plan = []
     for w, b, act in layers:
         wd, bd = w.data, None if b is None else b.data
-        m = _layer_ok(wd, bd, n, k, x.dtype)
-        if m < 0:
+        m = _layer_ok(wd, bd, n, k, x.dtype, limited)
+        if m < 0 or (not limited and k == 0):
             return None
         plan.append((wd, bd, act))
         k = m

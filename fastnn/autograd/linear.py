@@ -49,6 +49,9 @@ class Linear(Function):
     # read now; None when the fused kernel does not take them all (then run ``infer``
     # layer by layer). The kernel itself: this sits on single-sample latency.
     chain = staticmethod(_kl.linear_chain)
+    # chain_blocks(x, layers): the same for any number of rows, blocks of rows on the
+    # pool (None where BLAS or the layers do not allow it)
+    chain_blocks = staticmethod(_kl.linear_chain_blocks)
 
     @staticmethod
     def forward(ctx, x, w, b=None):

@@ -4,9 +4,11 @@ Under ``fn.no_grad()`` nothing is recorded, so a Sequential need not hand a Tens
 from module to module. Each run of Linear layers (a ReLU after a Linear fused into
 it; eval-mode dropout and Identity between them skipped) is one DENSE step: for a
 few rows one fused call runs the whole chain, reading each W once and applying
-bias and ReLU on the way out (``autograd.Linear.chain``); otherwise, or when a
-dropout in the run is in training mode, its layers run one by one on arrays
-(``F.linear_nograd``). Any other module is called as usual, and the result is
+bias and ReLU on the way out (``autograd.Linear.chain``); for many rows, blocks of
+rows go through the whole chain on the pool, one BLAS call per layer and block
+while the block's activations are in cache (``autograd.Linear.chain_blocks``);
+where neither applies, or when a dropout in the run is in training mode, its layers
+run one by one on arrays (``F.linear_nograd``). Any other module is called as usual, and the result is
 wrapped once. Only the exact types in ``KINDS`` fuse: a subclass may override
 forward.
 
@@ -27,6 +29,7 @@ from .linear import Identity, Linear
 __all__ = ["build_plan", "run_plan"]
 
 _chain = _LinearOp.chain
+_chain_blocks = _LinearOp.chain_blocks
 
 CALL, LINEAR, SKIP_IN_EVAL, SKIP, DENSE = range(5)
 
@@ -88,6 +91,8 @@ def run_plan(plan, x):
                     break
             else:
                 y = _chain(x, m)
+                if y is None:
+                    y = _chain_blocks(x, m)
             x = _one_by_one(extra[1], x) if y is None else y
         elif kind != CALL and (kind == SKIP or not m.training) and (raw or type(x) is Tensor):
             continue

@@ -29,6 +29,23 @@ static inline T FNN_CAT(lin_row1, SFX)(const T *restrict xi, const T *restrict w
     return a0;
 }
 
+/* y (n, m) += b, then the activation, row by row (the same float operations as
+ * NumPy's y += b and fastnn's relu, so every path gives the same bits). */
+static inline void FNN_CAT(lin_epilogue, SFX)(T *restrict y, ptrdiff_t n, ptrdiff_t m,
+                                              const T *restrict b, int act) {
+    if (!b && act != FNN_ACT_RELU)
+        return;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        T *yi = y + i * m;
+        if (b) {
+            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) yi[q] += b[q];
+        }
+        if (act == FNN_ACT_RELU) {
+            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) { const T v = yi[q]; yi[q] = v < 0 ? (T)0 : v; }
+        }
+    }
+}
+
 /* x (n, k), w (m, k), b (m,) or NULL, y (n, m); all C-contiguous. */
 static void FNN_CAT(linear_small, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, const T *w,
                                        ptrdiff_t m, const T *b, T *y, int act) {
@@ -45,15 +62,7 @@ static void FNN_CAT(linear_small, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, con
     for (; j < m; j++)
         for (ptrdiff_t i = 0; i < n; i++)
             y[i * m + j] = FNN_CAT(lin_row1, SFX)(x + i * k, w + j * k, k);
-    for (ptrdiff_t i = 0; i < n; i++) {
-        T *yi = y + i * m;
-        if (b) {
-            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) yi[q] += b[q];
-        }
-        if (act == FNN_ACT_RELU) {
-            FNN_SIMD for (ptrdiff_t q = 0; q < m; q++) { const T v = yi[q]; yi[q] = v < 0 ? (T)0 : v; }
-        }
-    }
+    FNN_CAT(lin_epilogue, SFX)(y, n, m, b, act);
 }
 
 /* Layers in a chain for the same rows, h_{l+1} = act_l(h_l w_lᵀ + b_l): a whole MLP
@@ -70,4 +79,60 @@ static void FNN_CAT(linear_chain, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, int
         in = out;
         k = ms[l];
     }
+}
+
+/* The chain for many rows, on fastnn's pool: the rows are cut into blocks of
+ * `rows` (a multiple of the GEMM's row unit, so each element is computed as one
+ * BLAS call over all rows would) and each block goes through every layer before
+ * the next starts, its activations in this thread's scratch, two buffers of
+ * rows * widest, while they are still in cache: one single-threaded BLAS GEMM and
+ * the bias/activation pass per layer. Blocks do not depend on the thread count,
+ * so neither do the bits. Returns 0 where a scratch buffer or BLAS was missing. */
+typedef struct {
+    const T *x;
+    ptrdiff_t n, k0, rows, widest;
+    int L;
+    const void *const *ws, *const *bs;
+    const ptrdiff_t *ms;
+    const int *acts;
+    T *y;
+    volatile int ok;
+} FNN_CAT(lin_blocks_job, SFX);
+
+static void FNN_CAT(lin_blocks_body, SFX)(void *ctx, ptrdiff_t b0, ptrdiff_t b1) {
+    FNN_CAT(lin_blocks_job, SFX) *j = (FNN_CAT(lin_blocks_job, SFX) *)ctx;
+    T *s = (T *)fnn_scratch((size_t)(2 * j->rows * j->widest) * sizeof(T));
+    if (!s) {
+        j->ok = 0;
+        return;
+    }
+    for (ptrdiff_t bi = b0; bi < b1; bi++) {
+        const ptrdiff_t r0 = bi * j->rows;
+        const ptrdiff_t r = j->n - r0 < j->rows ? j->n - r0 : j->rows;
+        const T *in = j->x + r0 * j->k0;
+        ptrdiff_t k = j->k0;
+        for (int l = 0; l < j->L; l++) {
+            const ptrdiff_t m = j->ms[l];
+            T *out = l == j->L - 1 ? j->y + r0 * m : s + (l & 1) * j->rows * j->widest;
+            if (!FNN_CAT(lin_gemm, SFX)(r, m, k, in, (const T *)j->ws[l], out)) {
+                j->ok = 0;
+                return;
+            }
+            FNN_CAT(lin_epilogue, SFX)(out, r, m, (const T *)j->bs[l], j->acts[l]);
+            in = out;
+            k = m;
+        }
+    }
+}
+
+static int FNN_CAT(linear_chain_blocks, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, int L,
+                                             const void *const *ws, const void *const *bs,
+                                             const ptrdiff_t *ms, const int *acts, T *y,
+                                             ptrdiff_t rows, ptrdiff_t widest, int nt) {
+    FNN_CAT(lin_blocks_job, SFX) j = {x, n, k, rows, widest, L, ws, bs, ms, acts, y, 1};
+    const ptrdiff_t nb = (n + rows - 1) / rows;
+    fnn_pool->blas_serial_begin();
+    fnn_parallel_for(nb, nt, FNN_CAT(lin_blocks_body, SFX), &j);
+    fnn_pool->blas_serial_end();
+    return j.ok;
 }
