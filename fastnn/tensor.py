@@ -20,6 +20,7 @@ import numpy as np
 from . import _checks
 from ._device import check_device
 from .autograd import function as _function
+from .autograd.function import apply_binary as _apply_binary
 from .autograd import tensor_ops as ops
 from .autograd.grad_mode import _state as _grad_state
 
@@ -1820,8 +1821,10 @@ def _operand(x, where):
 
 
 def _binary(fn, a, b, sym):
-    a, b = _operand(a, sym), _operand(b, sym)
     try:
+        if type(a) is Tensor and type(b) is Tensor:     # the common case, shortest path
+            return _apply_binary(fn, a, b)
+        a, b = _operand(a, sym), _operand(b, sym)
         return fn.apply(a, b)
     except ValueError:
         sa, sb = np.shape(_raw(a)), np.shape(_raw(b))

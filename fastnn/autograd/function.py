@@ -129,6 +129,79 @@ class Function:
 
 _NOTHING = tuple((False,) * n for n in range(8))     # needs_input_grad when not recording
 _ONE = (True,)
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def apply_unary(cls, x):
+    """``cls.apply(x)`` for one float32/float64 Tensor and nothing else: the same
+    result and graph, in the few steps a tiny op needs (no argument loops, no
+    keyword dict). None for any other input: the caller then validates it and calls
+    ``apply``.
+
+    >>> import fastnn as fn
+    >>> from fastnn.autograd.activations import ReLU
+    >>> apply_unary(ReLU, fn.tensor([-1.0, 2.0], requires_grad=True)).grad_fn is not None
+    True
+    >>> apply_unary(ReLU, [1.0]) is None
+    True
+    """
+    if type(x) is not _T:
+        return None
+    a = x.data
+    d = a.dtype
+    if d is not _F32 and d is not _F64:
+        return None
+    t = _new(_T)
+    t.grad = None
+    if x.requires_grad and _grad_state.enabled:
+        ctx = _new(Context)
+        ctx.saved_tensors = ()
+        ctx.needs_input_grad = _ONE
+        out = cls.forward(ctx, a)
+        ctx.fn = cls
+        ctx.inputs = (x,)
+        t._node = ctx
+        t.requires_grad = True
+    else:
+        infer = cls.infer
+        out = infer(a) if infer is not None else cls.forward(Context(_NOTHING[1]), a)
+        t._node = None
+        t.requires_grad = False
+    t.data = out if type(out) is np.ndarray else np.asarray(out)
+    return t
+
+
+def apply_binary(cls, a, b):
+    """``cls.apply(a, b)`` for two Tensors (the operators' common case) in the few
+    steps it needs; None when either is not a Tensor.
+
+    >>> import fastnn as fn
+    >>> from fastnn.autograd.tensor_ops import Add
+    >>> apply_binary(Add, fn.tensor([1.0]), fn.tensor([2.0], requires_grad=True)).requires_grad
+    True
+    """
+    if type(a) is not _T or type(b) is not _T:
+        return None
+    t = _new(_T)
+    t.grad = None
+    ra, rb = a.requires_grad, b.requires_grad
+    if (ra or rb) and _grad_state.enabled:
+        ctx = _new(Context)
+        ctx.saved_tensors = ()
+        ctx.needs_input_grad = (ra, rb)
+        out = cls.forward(ctx, a.data, b.data)
+        ctx.fn = cls
+        ctx.inputs = (a, b)
+        t._node = ctx
+        t.requires_grad = True
+    else:
+        infer = cls.infer
+        out = infer(a.data, b.data) if infer is not None else \
+            cls.forward(Context(_NOTHING[2]), a.data, b.data)
+        t._node = None
+        t.requires_grad = False
+    t.data = out if type(out) is np.ndarray else np.asarray(out)
+    return t
 
 
 def unbroadcast(g, shape):

@@ -27,6 +27,8 @@ def _mm(a, b):
 
 
 class Add(Function):
+    infer = staticmethod(np.add)     # no graph: the ufunc alone
+
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -37,6 +39,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    infer = staticmethod(np.subtract)     # no graph: the ufunc alone
+
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -47,6 +51,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    infer = staticmethod(np.multiply)     # no graph: the ufunc alone
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -60,6 +66,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    infer = staticmethod(np.divide)     # no graph: the ufunc alone
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -100,6 +108,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    infer = staticmethod(np.negative)     # no graph: the ufunc alone
+
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
