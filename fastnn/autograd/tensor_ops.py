@@ -28,6 +28,7 @@ def _mm(a, b):
 
 class Add(Function):
     infer = staticmethod(np.add)     # no graph: the ufunc alone
+    stateless = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -40,6 +41,7 @@ class Add(Function):
 
 class Sub(Function):
     infer = staticmethod(np.subtract)     # no graph: the ufunc alone
+    stateless = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -109,6 +111,7 @@ class Pow(Function):
 
 class Neg(Function):
     infer = staticmethod(np.negative)     # no graph: the ufunc alone
+    stateless = True
 
     @staticmethod
     def forward(ctx, a):
