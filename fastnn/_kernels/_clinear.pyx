@@ -125,34 +125,50 @@ cdef enum:
     MAX_CHAIN = 32
 
 
-def linear_chain(x, tuple layers):
-    """Layers ((weight, bias or None, act), ...) applied in order to x (n, k) in one
-    call, where weight and bias are objects with the array in ``.data`` (Tensors);
-    None when the kernel does not take every layer (then run them one by one)."""
-    cdef Py_ssize_t L = len(layers), l
-    cdef int t = _input_type(x)
-    if L == 0 or L > MAX_CHAIN or t < 0:
-        return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x
-    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k = k0, m, widest = 1
-    cdef const void *ws[MAX_CHAIN]
-    cdef const void *bs[MAX_CHAIN]
-    cdef ptrdiff_t ms[MAX_CHAIN]
-    cdef int acts[MAX_CHAIN]
+cdef ptrdiff_t _chain_layers(str where, tuple layers, ptrdiff_t n, ptrdiff_t k, int t,
+                             const void **ws, const void **bs, ptrdiff_t *ms, int *acts,
+                             ptrdiff_t *widest, bint limited) except -2:
+    """Fill the chain's per-layer arrays from ``layers`` for n rows of k inputs of type t
+    (``widest``: the largest hidden size); the last layer's output size, or -1 when the
+    kernel does not take every layer (``limited``: the serial kernel's work limits;
+    without them a product over nothing is declined too, left to matmul, which zeroes
+    it)."""
+    cdef Py_ssize_t l, L = len(layers)
+    cdef ptrdiff_t m
     cdef tuple layer
     for l in range(L):
         layer = <tuple?>layers[l]
         if len(layer) != 3:
-            raise ValueError(f"linear_chain: each layer must be (weight, bias, act), got {layer!r}.")
+            raise ValueError(f"{where}: each layer must be (weight, bias, act), got {layer!r}.")
         b = layer[1]
-        m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l])
-        if m < 0:
-            return None
+        m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l], limited)
+        if m < 0 or (not limited and k == 0):
+            return -1
         ms[l] = m
         acts[l] = layer[2]
-        if l < L - 1 and m > widest:
-            widest = m
+        if l < L - 1 and m > widest[0]:
+            widest[0] = m
         k = m
+    return k
+
+
+def linear_chain(x, tuple layers):
+    """Layers ((weight, bias or None, act), ...) applied in order to x (n, k) in one
+    call, where weight and bias are objects with the array in ``.data`` (Tensors);
+    None when the kernel does not take every layer (then run them one by one)."""
+    cdef Py_ssize_t L = len(layers)
+    cdef int t = _input_type(x)
+    if L == 0 or L > MAX_CHAIN or t < 0:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k, widest = 1
+    cdef const void *ws[MAX_CHAIN]
+    cdef const void *bs[MAX_CHAIN]
+    cdef ptrdiff_t ms[MAX_CHAIN]
+    cdef int acts[MAX_CHAIN]
+    k = _chain_layers("linear_chain", layers, n, k0, t, ws, bs, ms, acts, &widest, True)
+    if k < 0:
+        return None
     cdef cnp.ndarray y = _empty(n, k, t)
     cdef cnp.ndarray scratch = _empty(n, 2 * widest, t)
     cdef char *s0 = <char *>cnp.PyArray_DATA(scratch)
@@ -188,30 +204,19 @@ def set_block_rows(ptrdiff_t rows):
 def linear_chain_blocks(x, tuple layers, int nt):
     """linear_chain for any number of rows, block by block on ``nt`` pool threads with
     BLAS GEMMs; None when BLAS is missing or the kernel does not take every layer."""
-    cdef Py_ssize_t L = len(layers), l
+    cdef Py_ssize_t L = len(layers)
     cdef int t = _input_type(x)
     if L == 0 or L > MAX_CHAIN or t < 0 or not _cpool.blas_available():
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x
-    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k = k0, m, widest = 1
+    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k0 = cnp.PyArray_DIM(xa, 1), k, widest = 1
     cdef const void *ws[MAX_CHAIN]
     cdef const void *bs[MAX_CHAIN]
     cdef ptrdiff_t ms[MAX_CHAIN]
     cdef int acts[MAX_CHAIN]
-    cdef tuple layer
-    for l in range(L):
-        layer = <tuple?>layers[l]
-        if len(layer) != 3:
-            raise ValueError(f"linear_chain_blocks: each layer must be (weight, bias, act), got {layer!r}.")
-        b = layer[1]
-        m = _layer(layer[0].data, None if b is None else b.data, n, k, t, &ws[l], &bs[l], False)
-        if m < 0 or k == 0:       # a product over nothing: left to matmul, which zeroes it
-            return None
-        ms[l] = m
-        acts[l] = layer[2]
-        if l < L - 1 and m > widest:
-            widest = m
-        k = m
+    k = _chain_layers("linear_chain_blocks", layers, n, k0, t, ws, bs, ms, acts, &widest, False)
+    if k < 0:
+        return None
     cdef cnp.ndarray y = _empty(n, k, t)
     cdef ptrdiff_t rows = _block_rows
     cdef int ok
