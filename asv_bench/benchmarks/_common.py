@@ -25,10 +25,27 @@ try:
     import torch
 except ImportError:  # torch twins are skipped (asv reports them as n/a)
     torch = None
+else:
+    # torch's first optimizer step imports its compiler machinery (~2 s); done here,
+    # at import, asv's forkserver pays it once instead of in every benchmark's setup.
+    # Four elements keep torch's OpenMP pool unstarted, so the forked children are safe.
+    _p = torch.nn.Parameter(torch.zeros(4))
+    _p.grad = torch.ones(4)
+    torch.optim.SGD([_p], lr=0.1, foreach=False).step()
+    del _p
 
 
 def set_threads():
-    """fastnn and (where installed) torch on ``THREADS`` threads."""
+    """fastnn and (where installed) torch on ``THREADS`` threads.
+
+    Raises RuntimeError in a forked child whose fastnn kernels were switched to serial
+    (asv's forkserver forks every benchmark from one process; had that process run
+    parallel work, say at a module's import, each benchmark would time one thread)."""
+    from fastnn._kernels import threads
+    if threads.in_forked_child():
+        raise RuntimeError("this benchmark was forked from a process that had run fastnn's "
+                           "parallel kernels, so they run serially here; keep parallel work "
+                           "out of the benchmark modules' import")
     K.set_num_threads(THREADS)
     if torch is not None:
         torch.set_num_threads(THREADS)
