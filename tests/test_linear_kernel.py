@@ -222,3 +222,75 @@ def test_chain_blocks_declines_what_it_cannot_take():
     assert KL.linear_chain_blocks(x, ()) is None
     assert KL.linear_chain_blocks(np.ones((5, 0), f32), ((_P(np.ones((3, 0), f32)), None, 0),)) is None
     assert KL.linear_chain_blocks(x, ((_P(np.ones((0, 4), f32)), None, 0),)).shape == (300, 0)
+
+
+# --- one layer on the pool (Linear's forward) and the fused ReLU's backward -------------
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("act", ACTS, ids=str)
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+@pytest.mark.parametrize("n,k,m", [(128, 784, 256), (128, 128, 10), (1, 5, 3), (23, 7, 2),
+                                   (1000, 64, 33), (0, 4, 3), (50, 1, 1)], ids=str)
+def test_linear_fwd_bitwise_matmul_bias_relu_for_every_thread_count(n, k, m, bias, act, dtype, rng):
+    """The pooled layer gives the bits of the pooled GEMM, then y += b, then relu, for
+    any thread count; NaN in an input row stays in that row; the reference agrees."""
+    import fastnn as fn
+    x = rng.standard_normal((n, k)).astype(dtype)
+    if n:
+        x[n // 2, 0] = np.nan
+    w = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal(m).astype(dtype) if bias else None
+    code = KL.ACTIVATIONS[act]
+    want = _layer_by_layer_blas(x, [(_P(w), None if b is None else _P(b), code)])
+    if n:
+        np.testing.assert_allclose(np.delete(want, n // 2, axis=0),
+                                   np.delete(ref.linear_fwd(x, w, b, act), n // 2, axis=0),
+                                   **_tol(dtype, k))
+    for threads in (1, 2, 3):
+        with fn.threads(threads):
+            y = KL.linear_fwd(x, w, b, code)
+        assert y is not None and y.dtype == dtype and y.shape == (n, m)
+        np.testing.assert_array_equal(y, want)
+    if n:
+        assert np.isnan(y[n // 2]).all() and not np.isnan(np.delete(y, n // 2, axis=0)).any()
+
+
+def test_linear_fwd_declines_what_it_cannot_take():
+    f32 = np.float32
+    x = np.ones((300, 4), f32)
+    assert KL.linear_fwd(x, np.ones((3, 4), f32), np.ones(3, f32)) is not None
+    assert KL.linear_fwd(x, np.ones((3, 4)), None) is None                 # mixed dtypes
+    assert KL.linear_fwd(x, np.ones((3, 4), f32), np.ones(3)) is None
+    assert KL.linear_fwd(x, np.ones((3, 5), f32), None) is None            # sizes
+    assert KL.linear_fwd(x, np.ones((3, 4), f32), np.ones(2, f32)) is None
+    assert KL.linear_fwd(x[:, :2], np.ones((3, 2), f32), None) is None     # strided input
+    assert KL.linear_fwd(x, np.ones((4, 3), f32).T, None) is None          # strided weight
+    assert KL.linear_fwd(x.astype(np.int32), np.ones((3, 4), np.int32), None) is None
+    assert KL.linear_fwd(np.ones((5, 0), f32), np.ones((3, 0), f32), None) is None   # k == 0
+    assert KL.linear_fwd(x.reshape(2, 150, 4), np.ones((3, 4), f32), None) is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("n,m", [(128, 256), (128, 10), (1, 1), (1000, 70), (3000, 300), (0, 5), (5, 0)],
+                         ids=str)
+def test_linear_relu_bwd_bitwise_relu_bwd_and_column_sums(n, m, dtype, rng):
+    """gm is relu_bwd from the output (NaN in y lets g through, y == 0 stops it) and gb
+    the bits of NumPy's gm.sum(axis=0), for any thread count."""
+    import fastnn as fn
+    from fastnn._kernels import elementwise as E
+    y = rng.standard_normal((n, m)).astype(dtype)
+    g = (rng.standard_normal((n, m)) * 100).astype(dtype)
+    if n and m:
+        y[0, 0], g[-1, -1], y[n // 2, m // 2] = np.nan, np.nan, 0
+    want = E.relu_bwd(y, g)
+    for threads in (1, 2, 3):
+        with fn.threads(threads):
+            gm, gb = KL.linear_relu_bwd(y, g)
+        np.testing.assert_array_equal(gm, want)
+        np.testing.assert_array_equal(gb, want.sum(axis=0))
+        assert not np.signbit(gb[gb == 0]).any()      # sums start from +0, as NumPy's
+    assert KL.linear_relu_bwd(y, g.astype(np.float16)) is None
+    if n and m > 1:
+        assert KL.linear_relu_bwd(y, g[:, ::-1]) is None                  # strided
+    if n > 1:
+        assert KL.linear_relu_bwd(y[:1], g) is None                       # shapes differ

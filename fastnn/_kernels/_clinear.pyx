@@ -28,6 +28,14 @@ cdef extern from "linear.h" nogil:
     int linear_chain_blocks_f64(const double *, ptrdiff_t, ptrdiff_t, int, const void *const *,
                                 const void *const *, const ptrdiff_t *, const int *, double *,
                                 ptrdiff_t, ptrdiff_t, int)
+    int linear_fwd_f32(const float *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, const float *,
+                       float *, int, ptrdiff_t, int)
+    int linear_fwd_f64(const double *, ptrdiff_t, ptrdiff_t, const double *, ptrdiff_t, const double *,
+                       double *, int, ptrdiff_t, int)
+    void linear_relu_bwd_f32(const float *, const float *, float *, float *, ptrdiff_t, ptrdiff_t,
+                             ptrdiff_t, int)
+    void linear_relu_bwd_f64(const double *, const double *, double *, double *, ptrdiff_t, ptrdiff_t,
+                             ptrdiff_t, int)
 
 cdef extern from "parallel.h":
     int fnn_pool_import() except -1
@@ -35,6 +43,9 @@ cdef extern from "parallel.h":
 fnn_pool_import()
 
 from fastnn._kernels import _cpool
+
+# the pooled GEMM's row unit: linear_fwd splits rows as fastnn._kernels.gemm does
+cdef ptrdiff_t _gemm_rows = _cpool.GEMM_ROWS
 
 ACT_NONE = FNN_ACT_NONE
 ACT_RELU = FNN_ACT_RELU
@@ -231,3 +242,66 @@ def linear_chain_blocks(x, tuple layers, int nt):
             ok = linear_chain_blocks_f64(<const double *>cnp.PyArray_DATA(xa), n, k0, <int>L, ws, bs, ms,
                                          acts, <double *>cnp.PyArray_DATA(y), rows, widest, nt)
     return y if ok else None
+
+
+def linear_fwd(x, w, b, int act, int nt):
+    """act(x @ w.T + b) as a new (n, m) array for any number of rows, on ``nt`` pool
+    threads split as the pooled GEMM splits them, each thread adding the bias and
+    applying the activation to the rows it computed; None where BLAS is missing or
+    the kernel does not take the operands (then run matmul, += b and the activation)."""
+    cdef int t = _input_type(x)
+    if t < 0 or not _cpool.blas_available():
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef ptrdiff_t n = cnp.PyArray_DIM(xa, 0), k = cnp.PyArray_DIM(xa, 1)
+    cdef const void *wp
+    cdef const void *bp
+    cdef ptrdiff_t m = _layer(w, b, n, k, t, &wp, &bp, False)
+    if m < 0 or k == 0:
+        return None
+    cdef cnp.ndarray y = _empty(n, m, t)
+    cdef ptrdiff_t unit = _gemm_rows
+    cdef int ok = 1
+    if n == 0 or m == 0:
+        return y
+    if t == cnp.NPY_FLOAT32:
+        with nogil:
+            ok = linear_fwd_f32(<const float *>cnp.PyArray_DATA(xa), n, k, <const float *>wp, m,
+                                <const float *>bp, <float *>cnp.PyArray_DATA(y), act, unit, nt)
+    else:
+        with nogil:
+            ok = linear_fwd_f64(<const double *>cnp.PyArray_DATA(xa), n, k, <const double *>wp, m,
+                                <const double *>bp, <double *>cnp.PyArray_DATA(y), act, unit, nt)
+    return y if ok else None
+
+
+# columns per block of linear_relu_bwd (a multiple of any vector width)
+cdef ptrdiff_t _bwd_cols = 64
+
+
+def linear_relu_bwd(y, g, int nt):
+    """(gm, gb) for y and g (n, m) of one float type, C-contiguous: gm = relu_bwd(y, g)
+    (g where y > 0) and gb = gm.sum(axis=0), bitwise; None where the kernel does not
+    take them."""
+    cdef int t = _input_type(y)
+    if t < 0 or _input_type(g) != t:
+        return None
+    cdef cnp.ndarray ya = <cnp.ndarray>y, ga = <cnp.ndarray>g
+    cdef ptrdiff_t n = cnp.PyArray_DIM(ya, 0), m = cnp.PyArray_DIM(ya, 1)
+    if cnp.PyArray_DIM(ga, 0) != n or cnp.PyArray_DIM(ga, 1) != m:
+        return None
+    cdef cnp.ndarray gm = _empty(n, m, t)
+    cdef cnp.npy_intp dims[1]
+    dims[0] = m
+    cdef cnp.ndarray gb = cnp.PyArray_EMPTY(1, dims, t, 0)
+    if t == cnp.NPY_FLOAT32:
+        with nogil:
+            linear_relu_bwd_f32(<const float *>cnp.PyArray_DATA(ya), <const float *>cnp.PyArray_DATA(ga),
+                                <float *>cnp.PyArray_DATA(gm), <float *>cnp.PyArray_DATA(gb), n, m,
+                                _bwd_cols, nt)
+    else:
+        with nogil:
+            linear_relu_bwd_f64(<const double *>cnp.PyArray_DATA(ya), <const double *>cnp.PyArray_DATA(ga),
+                                <double *>cnp.PyArray_DATA(gm), <double *>cnp.PyArray_DATA(gb), n, m,
+                                _bwd_cols, nt)
+    return gm, gb

@@ -102,3 +102,23 @@ def linear_chain(x, layers, limited=True):
     for wd, bd, act in plan:
         y = _apply(y, wd, bd, act)
     return y
+
+
+def linear_fwd(x, w, b, act, nt):
+    """act(x @ w.T + b) for any number of rows (the C kernel's pooled GEMM with the
+    bias and activation on each thread's rows); None where the kernel declines."""
+    if not _input_ok(x):
+        return None
+    n, k = x.shape
+    if _layer_ok(w, b, n, k, x.dtype, limited=False) < 0 or k == 0:
+        return None
+    return _apply(x, w, b, act)
+
+
+def linear_relu_bwd(y, g, nt):
+    """(relu_bwd(y, g), its column sums) for y and g (n, m) of one float type; None
+    where the kernel does not take them."""
+    if not _input_ok(y) or not _input_ok(g) or g.dtype != y.dtype or g.shape != y.shape:
+        return None
+    gm = np.where(y <= 0, y.dtype.type(0), g)
+    return gm, gm.sum(axis=0)

@@ -78,8 +78,13 @@ def _nb_chan(x, mask, out, s, c1, c0):
     _chan(x.size, x, mask, out, x.size // max(mask.size, 1), t(s), t(c1), t(c0))
 
 
+# the keep decisions cost a hash an element (about 0.7 ns on one core), so drawing
+# them earns a second thread at a quarter of the size a plain elementwise pass needs
+HASH_SERIAL_BELOW = 1 << 14
+
+
 def _c_fwd(x, out, mask, k0, k1, thr, s, c1, c0):
-    _cx.dropout_fwd(x, out, mask, k0, k1, thr, s, c1, c0, threads_for(x.size))
+    _cx.dropout_fwd(x, out, mask, k0, k1, thr, s, c1, c0, threads_for(x.size, HASH_SERIAL_BELOW))
 
 
 def _c_bwd(g, mask, out, s):
@@ -87,7 +92,7 @@ def _c_bwd(g, mask, out, s):
 
 
 def _c_mask(mask, k0, k1, thr):
-    _cx.dropout_mask(mask, k0, k1, thr, threads_for(mask.size))
+    _cx.dropout_mask(mask, k0, k1, thr, threads_for(mask.size, HASH_SERIAL_BELOW))
 
 
 def _c_chan(x, mask, out, s, c1, c0):

@@ -3,7 +3,11 @@ csrc/linear.h) that single-sample inference runs instead of BLAS's GEMV, and
 ``linear_chain``, the same for a run of layers in one call (Sequential's no-grad
 path), and ``linear_chain_blocks``, that chain for many rows: blocks of rows on
 the pool, each through every layer while it is in cache, one single-threaded
-BLAS call per layer. Their NumPy twin is reference.linear_fwd.
+BLAS call per layer. ``linear_fwd`` is one layer for any number of rows: the
+pooled GEMM with each thread adding the bias and applying the activation to the
+rows it computed (Linear's forward), and ``linear_relu_bwd`` the backward of a
+fused ReLU with the bias gradient in the same pass. Their NumPy twin is
+reference.linear_fwd.
 
 Larger batches stay on BLAS (numpy.dot): ``linear_small`` returns None for them,
 and for any input it cannot take (strided, mixed dtypes, mismatched sizes), so
@@ -13,7 +17,8 @@ import numpy as np
 
 from . import engine, threads as _threads
 
-__all__ = ["ACTIVATIONS", "linear_small", "linear_chain", "linear_chain_blocks", "limits",
+__all__ = ["ACTIVATIONS", "linear_small", "linear_chain", "linear_chain_blocks", "linear_fwd",
+           "linear_relu_bwd", "limits",
            "set_limits", "block_rows", "set_block_rows"]
 
 # the C extension, or its NumPy twin where it cannot run (see engine.py)
@@ -39,3 +44,19 @@ def linear_chain_blocks(x, layers):
     if type(w) is not np.ndarray or w.ndim != 2:
         return None
     return _cl.linear_chain_blocks(x, layers, _threads.gemm_threads(x.shape[0], w.shape[0], x.shape[1]))
+
+
+def linear_fwd(x, w, b=None, act=_cl.ACT_NONE):
+    """act(x @ w.T + b) for a 2-D x on as many pool threads as the product earns
+    (threads.gemm_threads), bitwise ``gemm.matmul`` then ``+= b`` and relu; None
+    where the kernel does not take the operands."""
+    if type(x) is not np.ndarray or x.ndim != 2 or type(w) is not np.ndarray or w.ndim != 2:
+        return None
+    return _cl.linear_fwd(x, w, b, act, _threads.gemm_threads(x.shape[0], w.shape[0], x.shape[1]))
+
+
+def linear_relu_bwd(y, g):
+    """(g where y > 0, its column sums) for 2-D y and g: the backward of a fused
+    ReLU and the bias gradient under it in one pass, bitwise ``relu_bwd`` and
+    ``.sum(axis=0)``; None where the kernel does not take them."""
+    return _cl.linear_relu_bwd(y, g, _threads.threads_for(y.size))

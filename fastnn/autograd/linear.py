@@ -1,10 +1,13 @@
 """Linear layer op: y = act(x Wᵀ + b).
 
-Most shapes run as a GEMM on fastnn's pool (_kernels.gemm: single-threaded BLAS
-calls, one per block of rows, bitwise the same for any thread count). For a few rows a fused serial kernel reads W
-once and applies the bias and the activation on the way out (single-sample
-inference), and ``chain`` runs a whole stack of layers in one such call
-(Sequential's no-grad plan). Inputs arrive validated (fastnn.functional.linear).
+Most shapes run as a GEMM on fastnn's pool (_kernels.linear.linear_fwd:
+single-threaded BLAS calls, one per block of rows, bitwise the same for any thread
+count), each thread adding the bias and applying a fused activation to the rows it
+computed. For a few rows a fused serial kernel reads W once and applies the bias
+and the activation on the way out (single-sample inference), and ``chain`` runs a
+whole stack of layers in one such call (Sequential's no-grad plan). A fused ReLU
+is recorded with the layer, one node instead of two (Sequential's recording path).
+Inputs arrive validated (fastnn.functional.linear).
 """
 from .._kernels import elementwise as _ew
 from .._kernels import linear as _kl
@@ -35,6 +38,9 @@ class Linear(Function):
         if y is not None:
             return y
         x2 = x.reshape(-1, x.shape[-1])
+        y = _kl.linear_fwd(x2, w, b, act)
+        if y is not None:
+            return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
         y = _matmul(x2, w, trans_b=True)
         if x.ndim != 2:
             y = y.reshape(x.shape[:-1] + (w.shape[0],))
@@ -54,23 +60,35 @@ class Linear(Function):
     chain_blocks = staticmethod(_kl.linear_chain_blocks)
 
     @staticmethod
-    def forward(ctx, x, w, b=None):
-        ctx.save_for_backward(x, w)
+    def forward(ctx, x, w, b=None, act=_NONE):
+        y = Linear.infer(x, w, b, act)
+        # relu's backward masks from the output, as the ReLU op's does
+        ctx.save_for_backward(x, w, y if act == _RELU else None)
         ctx.has_bias = b is not None
-        return Linear.infer(x, w, b)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
+        if y is not None:
+            if g.dtype != y.dtype:
+                g = g.astype(y.dtype)
+            both = None
+            if ctx.has_bias and need[2] and y.ndim == 2:
+                both = _kl.linear_relu_bwd(y, g)
+            if both is None:
+                g = _ew.relu_bwd(y, g)
+            else:
+                g, gb = both
+        g2 = g.reshape(-1, g.shape[-1])
         if need[0]:
             gx = _matmul(g2, w).reshape(g.shape[:-1] + (w.shape[1],))
         if need[1]:
             # always BLAS (np.matmul would run a (n, 1) @ (1, k) outer product, a batch
             # of 1, as a naive loop several times slower)
             gw = _matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True)
-        if ctx.has_bias and need[2]:
+        if ctx.has_bias and need[2] and gb is None:
             gb = g2.sum(axis=0)
         return gx, gw, gb

@@ -19,6 +19,13 @@ def linear(x, weight, bias=None):
     >>> F.linear([[1.0, 2.0]], [[1.0, 1.0], [0.0, 1.0]], [0.5, 0.0]).numpy()
     array([[3.5, 2. ]], dtype=float32)
     """
+    return linear_act(x, weight, bias, None)
+
+
+def linear_act(x, weight, bias=None, act=None):
+    """``linear`` with a fused activation (None or "relu"), recorded as one op: the
+    step that Sequential's recording path runs for a Linear followed by a ReLU,
+    validated as ``linear``; the same values and gradients as the two ops."""
     x, back = _checks.float_input("linear", "input", x)
     if not isinstance(weight, Tensor):
         weight = _checks.tensor("linear", "weight", weight)
@@ -29,7 +36,9 @@ def linear(x, weight, bias=None):
     weight = _checks.float_param("linear", "weight", weight, dt)
     if bias is not None:
         bias = _checks.float_param("linear", "bias", bias, dt)
-    return back(_Linear.apply(x, weight, bias))
+    if act is None:
+        return back(_Linear.apply(x, weight, bias))
+    return back(_Linear.apply(x, weight, bias, act=_Linear.activation(act)))
 
 
 def _check(x, w, b):

@@ -7,6 +7,7 @@ from .. import activations as _activations
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from ..functional.layers import linear_act
 from ..tensor import Tensor
 from .base import Layer
 
@@ -107,6 +108,8 @@ class Dense(Layer):
         if not shape or shape[-1] != self.weight.shape[1]:
             raise ValueError(f"Dense '{self.name}': expected an input whose last axis has "
                              f"{self.weight.shape[1]} features, got shape {shape}.")
+        if self.activation is F.relu:     # one recorded op, the bias and ReLU fused
+            return linear_act(inputs, self.weight, self.bias, "relu")
         y = F.linear(inputs, self.weight, self.bias)
         return y if self.activation is None else self.activation(y)
 

@@ -9,6 +9,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor, as_array, empty_aligned
 
 _nograd = None      # .nn._nograd, imported on first use (it imports the layer modules)
+_linear_act = None  # functional.layers.linear_act, imported on first use
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList"]
 
@@ -365,7 +366,8 @@ class Sequential(Module):
     (1, 2)
     """
 
-    _transient = ("_plan",)     # the no-grad plan: a cache, rebuilt on use
+    # the no-grad plan and the recording steps: caches, rebuilt on use
+    _transient = ("_plan", "_rec")
 
     def __init__(self, *modules):
         super().__init__()
@@ -380,6 +382,7 @@ class Sequential(Module):
     def _refresh(self):
         object.__setattr__(self, "_seq", tuple(m for m in self._modules.values() if m is not None))
         object.__setattr__(self, "_plan", None)     # the no-grad plan, rebuilt on demand
+        object.__setattr__(self, "_rec", None)      # the recording steps, rebuilt on demand
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
@@ -429,9 +432,35 @@ class Sequential(Module):
             if plan is None:
                 plan = self._build_plan()
             return _nograd.run_plan(plan, input)
-        for m in self._seq:
-            input = m(input)
+        rec = self._rec
+        if rec is None:
+            rec = self._build_rec()
+        for m, fused in rec:
+            if fused:
+                input = _linear_act(input, m.weight, m.bias, "relu")
+            else:
+                input = m(input)
         return input
+
+    def _build_rec(self):
+        """(module, fused) per step while recording: a Linear followed by a ReLU (these
+        exact types: a subclass may override forward) is one step, recorded as one op
+        with the same values and gradients (fewer nodes, the bias and ReLU applied by
+        the thread that computed the rows)."""
+        global _linear_act
+        if _linear_act is None:
+            from ..functional.layers import linear_act as _linear_act
+        from .activation import ReLU
+        from .linear import Linear
+        seq, rec, i = self._seq, [], 0
+        while i < len(seq):
+            m = seq[i]
+            fused = type(m) is Linear and i + 1 < len(seq) and type(seq[i + 1]) is ReLU
+            rec.append((m, fused))
+            i += 2 if fused else 1
+        rec = tuple(rec)
+        object.__setattr__(self, "_rec", rec)
+        return rec
 
     def _build_plan(self):
         global _nograd

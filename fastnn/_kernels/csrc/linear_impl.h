@@ -136,3 +136,76 @@ static int FNN_CAT(linear_chain_blocks, SFX)(const T *x, ptrdiff_t n, ptrdiff_t 
     fnn_pool->blas_serial_end();
     return j.ok;
 }
+
+/* One layer, y = act(x wᵀ + b), for any number of rows on fastnn's pool: the rows
+ * are split exactly as the pooled GEMM splits them (units of `unit` rows, one range
+ * per thread, one serial BLAS call per range) and each range's bias and activation
+ * pass runs on the thread that just wrote those rows, while they are in its cache.
+ * Bitwise the pooled GEMM followed by y += b and relu. Returns 0 where BLAS was
+ * missing. */
+typedef struct {
+    const T *x, *w, *b;
+    T *y;
+    ptrdiff_t n, k, m, unit;
+    int act;
+    volatile int ok;
+} FNN_CAT(lin_fwd_job, SFX);
+
+static void FNN_CAT(lin_fwd_body, SFX)(void *ctx, ptrdiff_t b0, ptrdiff_t b1) {
+    FNN_CAT(lin_fwd_job, SFX) *j = (FNN_CAT(lin_fwd_job, SFX) *)ctx;
+    const ptrdiff_t r0 = b0 * j->unit, r1 = b1 * j->unit < j->n ? b1 * j->unit : j->n;
+    if (r1 <= r0)
+        return;
+    T *out = j->y + r0 * j->m;
+    if (!FNN_CAT(lin_gemm, SFX)(r1 - r0, j->m, j->k, j->x + r0 * j->k, j->w, out)) {
+        j->ok = 0;
+        return;
+    }
+    FNN_CAT(lin_epilogue, SFX)(out, r1 - r0, j->m, j->b, j->act);
+}
+
+static int FNN_CAT(linear_fwd, SFX)(const T *x, ptrdiff_t n, ptrdiff_t k, const T *w,
+                                    ptrdiff_t m, const T *b, T *y, int act, ptrdiff_t unit,
+                                    int nt) {
+    FNN_CAT(lin_fwd_job, SFX) j = {x, w, b, y, n, k, m, unit, act, 1};
+    const ptrdiff_t nb = (n + unit - 1) / unit;
+    fnn_pool->blas_serial_begin();
+    fnn_parallel_for_ranges(nb, nt, nt, FNN_CAT(lin_fwd_body, SFX), &j);
+    fnn_pool->blas_serial_end();
+    return j.ok;
+}
+
+
+/* Backward of a fused relu and the bias under it: gm (n, m) = g where y > 0, else 0
+ * (relu_bwd from the output: NaN in y lets g through), and gb (m,) = gm's column
+ * sums, each column's rows added in order from 0 (the bits of NumPy's
+ * gm.sum(axis=0)). Columns are cut into blocks of `cols`, so the bits do not
+ * depend on the thread count. */
+typedef struct {
+    const T *y, *g;
+    T *gm, *gb;
+    ptrdiff_t n, m, cols;
+} FNN_CAT(lin_relu_bwd_job, SFX);
+
+static void FNN_CAT(lin_relu_bwd_body, SFX)(void *ctx, ptrdiff_t b0, ptrdiff_t b1) {
+    const FNN_CAT(lin_relu_bwd_job, SFX) *j = (const FNN_CAT(lin_relu_bwd_job, SFX) *)ctx;
+    const ptrdiff_t m = j->m, c0 = b0 * j->cols, c1 = b1 * j->cols < m ? b1 * j->cols : m;
+    T *restrict gb = j->gb;
+    for (ptrdiff_t q = c0; q < c1; q++)
+        gb[q] = 0;
+    for (ptrdiff_t i = 0; i < j->n; i++) {
+        const T *restrict yi = j->y + i * m, *restrict gi = j->g + i * m;
+        T *restrict oi = j->gm + i * m;
+        FNN_SIMD for (ptrdiff_t q = c0; q < c1; q++) {
+            const T v = yi[q] <= 0 ? (T)0 : gi[q];
+            oi[q] = v;
+            gb[q] += v;
+        }
+    }
+}
+
+static void FNN_CAT(linear_relu_bwd, SFX)(const T *y, const T *g, T *gm, T *gb, ptrdiff_t n,
+                                          ptrdiff_t m, ptrdiff_t cols, int nt) {
+    FNN_CAT(lin_relu_bwd_job, SFX) j = {y, g, gm, gb, n, m, cols};
+    fnn_parallel_for((m + cols - 1) / cols, nt, FNN_CAT(lin_relu_bwd_body, SFX), &j);
+}
