@@ -26,7 +26,7 @@ from .activation import ReLU
 from .dropout import AlphaDropout, Dropout, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .linear import Identity, Linear
 
-__all__ = ["build_plan", "run_plan"]
+__all__ = ["build_plan", "run_plan", "fused_steps"]
 
 _chain = _LinearOp.chain
 _chain_blocks = _LinearOp.chain_blocks
@@ -38,8 +38,9 @@ KINDS = {Linear: LINEAR, Identity: SKIP, Dropout: SKIP_IN_EVAL, AlphaDropout: SK
          Dropout2d: SKIP_IN_EVAL, Dropout3d: SKIP_IN_EVAL, FeatureAlphaDropout: SKIP_IN_EVAL}
 
 
-def _steps(modules):
-    """(kind, module, fused activation name) per module, a ReLU folded into its Linear."""
+def fused_steps(modules):
+    """(kind, module, fused activation name) per module, a ReLU folded into its Linear
+    (the pairing both this plan and Sequential's recording path use)."""
     steps, i = [], 0
     while i < len(modules):
         m, act = modules[i], None
@@ -54,7 +55,7 @@ def _steps(modules):
 def build_plan(modules):
     """The steps for a sequence of modules: (CALL | SKIP | SKIP_IN_EVAL, module, _)
     or (DENSE, ((weight, bias, activation code), ...), (dropouts, the run's own steps))."""
-    steps, plan, i = _steps(_fold.fold(list(modules))), [], 0
+    steps, plan, i = fused_steps(_fold.fold(list(modules))), [], 0
     while i < len(steps):
         if steps[i][0] != LINEAR:
             plan.append(steps[i])

@@ -443,22 +443,16 @@ class Sequential(Module):
         return input
 
     def _build_rec(self):
-        """(module, fused) per step while recording: a Linear followed by a ReLU (these
-        exact types: a subclass may override forward) is one step, recorded as one op
-        with the same values and gradients (fewer nodes, the bias and ReLU applied by
-        the thread that computed the rows)."""
-        global _linear_act
+        """(module, fused) per step while recording: a Linear followed by a
+        ReLU (paired as the no-grad plan pairs them, _nograd.fused_steps) is one step,
+        recorded as one op with the same values and gradients (fewer nodes, the bias and
+        ReLU applied by the thread that computed the rows)."""
+        global _nograd, _linear_act
+        if _nograd is None:
+            from . import _nograd
         if _linear_act is None:
             from ..functional.layers import linear_act as _linear_act
-        from .activation import ReLU
-        from .linear import Linear
-        seq, rec, i = self._seq, [], 0
-        while i < len(seq):
-            m = seq[i]
-            fused = type(m) is Linear and i + 1 < len(seq) and type(seq[i + 1]) is ReLU
-            rec.append((m, fused))
-            i += 2 if fused else 1
-        rec = tuple(rec)
+        rec = tuple((m, act == "relu") for _, m, act in _nograd.fused_steps(self._seq))
         object.__setattr__(self, "_rec", rec)
         return rec
 
