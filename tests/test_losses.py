@@ -166,6 +166,37 @@ def test_cross_entropy_value_matches_torch_at_huge_logits(scale, dtype, kw, torc
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("c", [1, 2, 10, 63, 64, 65])
+@pytest.mark.parametrize("n", [1, 103, 1000])
+def test_cross_entropy_kernel_few_classes_tiles_match_reference(n, c, dtype, rng):
+    # fewer than 64 classes run in tiles of rows (one vector exp per tile): every
+    # tile boundary, the path without a gradient, NaN rows and thread counts
+    x = (rng.standard_normal((n, c)) * 3).astype(dtype)
+    t = rng.integers(0, c, n)
+    t[1::7] = -100
+    x[n // 2, c // 2] = np.nan
+    w = rng.uniform(0.5, 2, c).astype(dtype)
+    tol = TOL[dtype] if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    for weight, eps in ((None, 0.0), (w, 0.2)):
+        rl, rg, rden = R.cross_entropy_hard(x, t, weight, -100, eps)
+        runs = []
+        for threads in (1, 2):
+            with fn.threads(threads):
+                loss, total, den, bad, g = K.cross_entropy_hard(x, t, weight, -100, eps,
+                                                                grad=True, mean=True)
+                plain = K.cross_entropy_hard(x, t, weight, -100, eps)[0]
+            runs.append((loss, g, plain))
+            assert bad == n
+            np.testing.assert_allclose(loss, rl, **tol)
+            np.testing.assert_allclose(g, rg / rden, **tol)
+            np.testing.assert_array_equal(plain, loss)
+            nan_row = np.isnan(loss)
+            assert nan_row.tolist() == [i == n // 2 and t[i] != -100 for i in range(n)]
+        for a, b in zip(*runs):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("scale", HUGE)
 def test_fused_cross_entropy_kernel_matches_reference_at_huge_logits(scale, dtype):
     x = _huge_logits(scale, dtype)

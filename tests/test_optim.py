@@ -150,6 +150,54 @@ def test_kernel_bits_do_not_depend_on_the_thread_count(info, kw, fastnn_threads)
                                                   err_msg=f"{engine} {dtype}")
 
 
+@pytest.mark.parametrize("info,kw", KERNEL_VARIANTS, ids=KERNEL_VARIANT_IDS)
+def test_many_tensor_call_is_bitwise_each_tensor_alone(info, kw, fastnn_threads):
+    """``<name>_steps`` over tensors of many sizes (empty, one element, a block
+    boundary, several blocks): bitwise the per-tensor ``<name>_step`` of each, on
+    every engine and thread count."""
+    sizes = (0, 1, 4095, 4096, 4097, 3, N_PARALLEL, 0, 12_289)
+    for dtype in (np.float32, np.float64):
+        calls = [_kernel_call(info, kw, dtype, n, np.random.default_rng(100 + i), fresh=False)
+                 for i, n in enumerate(sizes)]
+        h = calls[0][3]
+        for engine in ENGINES:
+            step = K.engines()[engine][info.kernel]
+            expected = [_run_kernel(step, x, g, states, h) for x, g, states, _ in calls]
+            many = K.engines(many=True)[engine][info.kernel]
+            for nt in (1, 2, 3):
+                fastnn_threads(nt)
+                got = [[x.copy()] + [s.copy() for s in states] for x, _, states, _ in calls]
+                many([(out[0], g, *out[1:]) for out, (_, g, _, _) in zip(got, calls)], h)
+                for i, (a_run, b_run) in enumerate(zip(got, expected)):
+                    for a, b in zip(a_run, b_run):
+                        np.testing.assert_array_equal(
+                            a.view(np.uint8), b.view(np.uint8),
+                            err_msg=f"{engine} {dtype} {nt} threads, tensor {i} of {sizes[i]}")
+
+
+def test_many_tensor_c_binding_refuses_bad_items():
+    if "c" not in ENGINES:
+        pytest.skip("the C extension is not in use")
+    many = K.engines(many=True)["c"]["adam"]
+    kw = dict(lr=0.1, amsgrad=False, weight_decay=0.0, maximize=False)
+    x, g, (m, v, vmax), h = _kernel_call(BY_NAME["Adam"], kw, np.float32, 10,
+                                         np.random.default_rng(0), False)
+    ok = (x, g, m, v, vmax)
+    with pytest.raises(TypeError, match="non-empty list"):
+        many([], h)
+    with pytest.raises(TypeError, match=r"items\[1\] must be a tuple \(p, g, exp_avg"):
+        many([ok, (x, g, m)], h)
+    with pytest.raises(ValueError, match=r"items\[1\] exp_avg_sq must hold 4 elements"):
+        many([ok, (x[:4], g[:4], m[:4], v, vmax)], h)
+    with pytest.raises(TypeError, match=r"share a dtype; items\[0\] p is float32, items\[1\] p "
+                                        r"is float64"):
+        many([ok, tuple(a.astype(np.float64) for a in ok)], h)
+    with pytest.raises(ValueError, match=r"items\[0\] p must be writeable"):
+        ro = x.copy()
+        ro.flags.writeable = False
+        many([(ro, g, m, v, vmax)], h)
+
+
 @pytest.mark.parametrize("info", OPTIMIZERS, ids=NAMES)
 def test_steps_do_not_depend_on_the_thread_count(info, fastnn_threads):
     """A few steps through the public API, on a parameter large enough for the

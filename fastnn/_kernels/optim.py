@@ -30,7 +30,8 @@ from .threads import threads_for
 
 __all__ = ["layout", "SGD", "ADAGRAD", "RMSPROP", "ADAM", "ADAMAX", "ADADELTA", "KERNELS",
            "sgd_step", "adagrad_step", "rmsprop_step", "adam_step", "adamax_step",
-           "adadelta_step", "empty", "PACK_BELOW", "PackPlan", "engines"]
+           "adadelta_step", "sgd_steps", "adagrad_steps", "rmsprop_steps", "adam_steps",
+           "adamax_steps", "adadelta_steps", "empty", "PACK_BELOW", "PackPlan", "engines"]
 
 
 # --- the layouts of h: declared once, read by name everywhere ------------------------
@@ -112,39 +113,54 @@ def _numba_step(name, n_state):
 
     def step(p, g, *state_and_h):
         k(p.size, p, g, *state_and_h)
-    return step
+
+    def steps(items, h):
+        for item in items:
+            k(item[0].size, *item, h)
+    return step, steps
 
 
-def _c_step(name):
-    attr = f"{name}_step"
+def _c_step(name, n_state):
+    one, many = f"{name}_step", f"{name}_steps"
 
     # looked up at the call: _coptim imports this module's layouts while loading
     def step(p, g, *state_and_h):
-        getattr(_cx, attr)(p, g, *state_and_h, threads_for(p.size))
-    return step
+        getattr(_cx, one)(p, g, *state_and_h, threads_for(p.size))
+
+    def steps(items, h):
+        total = 0
+        for item in items:
+            total += item[0].size
+        getattr(_cx, many)(items, h, threads_for(total))
+    return step, steps
 
 
 def _steps(make):
-    out = {}
+    """({name: <name>_step}, {name: <name>_steps}) of one engine."""
+    one, many = {}, {}
     for name, (lay, states) in KERNELS.items():
-        f = make(name, len(states))
-        f.__name__ = f.__qualname__ = f"{name}_step"
-        f.__doc__ = (f"``{name}_step(p, g, {', '.join(states)}, h)``: one {name} update in "
-                     f"place; h in layout {type(lay).__name__}.")
-        out[name] = f
-    return out
+        step, steps = make(name, len(states))
+        step.__name__ = step.__qualname__ = f"{name}_step"
+        step.__doc__ = (f"``{name}_step(p, g, {', '.join(states)}, h)``: one {name} update in "
+                        f"place; h in layout {type(lay).__name__}.")
+        steps.__name__ = steps.__qualname__ = f"{name}_steps"
+        steps.__doc__ = (f"``{name}_steps(items, h)``: the {name} update of every item "
+                         f"``(p, g, {', '.join(states)})`` (one dtype, one h) in one parallel "
+                         f"loop; bitwise each item's ``{name}_step``.")
+        one[name], many[name] = step, steps
+    return one, many
 
 
-_NUMBA = _steps(_numba_step)
-_C = _steps(lambda name, n: _c_step(name)) if _cx is not None else None
-_RUN = _C if _C is not None else _NUMBA
+_NUMBA, _NUMBA_MANY = _steps(_numba_step)
+_C, _C_MANY = _steps(_c_step) if _cx is not None else (None, None)
+_RUN, _RUN_MANY = (_C, _C_MANY) if _C is not None else (_NUMBA, _NUMBA_MANY)
 
-sgd_step = _RUN["sgd"]
-adagrad_step = _RUN["adagrad"]
-rmsprop_step = _RUN["rmsprop"]
-adam_step = _RUN["adam"]
-adamax_step = _RUN["adamax"]
-adadelta_step = _RUN["adadelta"]
+sgd_step, sgd_steps = _RUN["sgd"], _RUN_MANY["sgd"]
+adagrad_step, adagrad_steps = _RUN["adagrad"], _RUN_MANY["adagrad"]
+rmsprop_step, rmsprop_steps = _RUN["rmsprop"], _RUN_MANY["rmsprop"]
+adam_step, adam_steps = _RUN["adam"], _RUN_MANY["adam"]
+adamax_step, adamax_steps = _RUN["adamax"], _RUN_MANY["adamax"]
+adadelta_step, adadelta_steps = _RUN["adadelta"], _RUN_MANY["adadelta"]
 
 
 # --- many small parameters: one flat update per group --------------------------------
@@ -212,9 +228,10 @@ class PackPlan:
                         "and cannot be pickled.")
 
 
-def engines():
-    """{'c': steps, 'numba': steps} for the engines that can run here (tests run both)."""
-    out = {"numba": _NUMBA}
+def engines(many=False):
+    """{'c': steps, 'numba': steps} for the engines that can run here (tests run both):
+    each ``{name: <name>_step}``, or with ``many`` ``{name: <name>_steps}``."""
+    out = {"numba": _NUMBA_MANY if many else _NUMBA}
     if _C is not None:
-        out["c"] = _C
+        out["c"] = _C_MANY if many else _C
     return out

@@ -93,7 +93,9 @@ def cross_entropy(input, target, *, weight=None, ignore_index=-100, reduction="m
     t = _class_targets("cross_entropy", x, target, allow_soft=True)
     if reduction not in _REDUCTIONS:
         _reduction("cross_entropy", reduction)
-    eps = _checks.real("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
+    eps = label_smoothing
+    if type(eps) is not float or not 0.0 <= eps <= 1.0:    # the default skips the full check
+        eps = _checks.real("cross_entropy", "label_smoothing", label_smoothing, 0.0, 1.0)
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight("cross_entropy", weight, c, x.dtype)
     return back(CrossEntropy.apply(x, t, weight=w, ignore_index=int(ignore_index),

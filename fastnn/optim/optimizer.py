@@ -21,6 +21,7 @@ the step's scalars depend on (the step count, or None). Everything else (groups,
 ``maximize``, skipped parameters without a gradient, non-contiguous parameters,
 state dicts, pickling) is the base's, the same for both.
 """
+import functools
 import math
 
 import numpy as np
@@ -231,20 +232,26 @@ class Optimizer:
         return loss
 
     def _update(self, group, index):
-        """One step of a group: the kernel once per parameter (or pack), with ``h``
-        built once per key (see ``_advance``) and dtype; or, without a kernel,
+        """One step of a group: the kernel once for all its parameters that share a
+        step count and dtype (usually all of them: one call, one parallel loop), with
+        ``h`` built once per such key (see ``_advance``); or, without a kernel,
         ``_step_param`` once per parameter."""
         if self._kernel is None:
             self._update_composed(group)
             return
-        kernel = getattr(K, self._kernel + "_step")
-        hs = {}
-        for data, x, g, st in self._grads(group, index):
+        batches = {}
+        after = []
+        for data, x, g, st in self._grads(group, index, after):
             key = (self._advance(st, data, group), x.dtype)
-            h = hs.get(key)
-            if h is None:
-                h = hs[key] = self._hyper(group, x.dtype, key[0])
-            kernel(x, g, *self._state_arrays(st, x.dtype), h)
+            items = batches.get(key)
+            if items is None:
+                items = batches[key] = []
+            items.append((x, g, *self._state_arrays(st, x.dtype)))
+        kernel = getattr(K, self._kernel + "_steps")
+        for (step, dtype), items in batches.items():
+            kernel(items, self._hyper(group, dtype, step))
+        for finish in after:
+            finish()
 
     def _update_composed(self, group):
         """``_step_param`` on each parameter with a gradient, in its own array. No
@@ -267,14 +274,16 @@ class Optimizer:
         empty = K.empty(dtype)
         return [st[n].reshape(-1) if n in st else empty for n in K.KERNELS[self._kernel][1]]
 
-    def _grads(self, group, index):
-        """Yield ``(param array, its flat view, flat grad, state)`` per parameter with a
+    def _grads(self, group, index, after):
+        """``(param array, its flat view, flat grad, state)`` for each parameter with a
         gradient; the group's small parameters come first, as one flat "parameter"
-        (see ``_pack.py``).
+        (see ``_pack.py``). ``after`` receives what must run once the kernel has
+        updated them (the pack's scatter, the write-back of a copy).
 
         The state is created here at a parameter's first step. A non-contiguous
         parameter is updated in a contiguous copy and written back.
         """
+        out = []
         params = group["params"]
         pack = self._packs.get(index)
         if pack is not None and pack is not False and not pack.valid_for(group):
@@ -284,19 +293,20 @@ class Optimizer:
             pack = self._packs[index] = Pack.build(self, group)
         if pack:
             if pack.gather(self._owner):
-                yield pack.flat, pack.flat, pack.grad, pack.state
-                pack.scatter()
+                out.append((pack.flat, pack.flat, pack.grad, pack.state))
+                after.append(pack.scatter)
                 params = pack.others
             else:   # a member lost its gradient: every parameter steps alone from now on
                 self._packs[index] = False
                 self._pack_tries[index] = 3
         for data, g, st in self._params_with_grad(group, params):
             if data.flags.c_contiguous:
-                yield data, data.ravel(), g.ravel(), st
+                out.append((data, data.ravel(), g.ravel(), st))
             else:
                 flat = data.ravel()
-                yield data, flat, g.ravel(), st
-                data[...] = flat.reshape(data.shape)
+                out.append((data, flat, g.ravel(), st))
+                after.append(functools.partial(np.copyto, data, flat.reshape(data.shape)))
+        return out
 
     def _params_with_grad(self, group, params):
         """Yield ``(array, its gradient in the array's dtype, state)`` for each of

@@ -196,48 +196,102 @@ typedef struct {
     T eps, g, k0, tw, e1;
 } FNN_CAT(fnn_ce_ctx, SFX);
 
+/* One row's loss and gradient from its max m, the exponentials e_j = exp(x_j - m)
+ * already in gr (when a gradient is wanted), their sum s and ls = log(s). */
+static inline void FNN_CAT(ce_hard_finish, SFX)(const FNN_CAT(fnn_ce_ctx, SFX) *q, ptrdiff_t i,
+                                                const T *xr, T *gr, int64_t tt, T m, T s,
+                                                T ls) {
+    const ptrdiff_t C = q->C;
+    const T *w = q->w, eps = q->eps, g = q->g, k0 = q->k0, tw = q->tw;
+    const T wt = w ? w[tt] : ONE;
+    T dt = m - xr[tt];                      /* -log_softmax_t = dt + ls */
+    FNN_CE_KEEP(dt);
+    T li = (ONE - eps) * wt * (dt + ls);
+    if (eps != 0) {
+        /* sum_j w_j (m - x_j) + ls sum_j w_j */
+        T sm = 0;
+        if (w) {
+            FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += w[j] * (m - xr[j]);
+        } else {
+            FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += m - xr[j];
+        }
+        FNN_CE_KEEP(sm);
+        li += k0 * (sm + ls * tw);
+    }
+    q->loss[i] = li;
+    if (gr) {
+        const T aa = g * ((ONE - eps) * wt + k0 * tw) / s;
+        const T b = g * k0;
+        if (eps != 0 && w) {
+            FNN_SIMD for (ptrdiff_t j = 0; j < C; j++) gr[j] = gr[j] * aa - b * w[j];
+        } else {
+            FNN_SIMD for (ptrdiff_t j = 0; j < C; j++) gr[j] = gr[j] * aa - b;
+        }
+        gr[tt] -= g * (ONE - eps) * wt;
+    }
+}
+
+static inline int FNN_CAT(ce_hard_skip, SFX)(const FNN_CAT(fnn_ce_ctx, SFX) *q, ptrdiff_t i,
+                                             T *gr, int64_t tt) {
+    if (tt == q->ignore || tt < 0 || tt >= q->C) {
+        q->loss[i] = 0;
+        if (gr) FNN_SIMD for (ptrdiff_t j = 0; j < q->C; j++) gr[j] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Few classes (the usual classifier head): a row is shorter than a vector or two,
+ * and a vector exp per row would run mostly on its scalar remainder. Rows are taken
+ * FNN_CE_TILE elements at a time instead: x_j - m of every row of the tile written
+ * contiguously, one long vector exp over the tile, then each row finished alone.
+ * Rows stay independent, so the result does not depend on the thread count. */
+#ifndef FNN_CE_TILE
+#define FNN_CE_TILE 1024
+#define FNN_CE_TILE_BELOW 64
+#endif
+static void FNN_CAT(ce_hard_tiles, SFX)(const FNN_CAT(fnn_ce_ctx, SFX) *q, ptrdiff_t i0,
+                                        ptrdiff_t i1) {
+    const ptrdiff_t C = q->C, R = FNN_CE_TILE / C;
+    T buf[FNN_CE_TILE], mx[FNN_CE_TILE];
+    for (ptrdiff_t r0 = i0; r0 < i1; r0 += R) {
+        const ptrdiff_t r1 = r0 + R < i1 ? r0 + R : i1, n = (r1 - r0) * C;
+        const T *xt = q->x + r0 * C;
+        T *e = q->grad ? q->grad + r0 * C : buf;
+        for (ptrdiff_t r = 0; r < r1 - r0; r++) {
+            const T *xr = xt + r * C;
+            T m = -TINF;
+            for (ptrdiff_t j = 0; j < C; j++) m = xr[j] > m ? xr[j] : m;
+            mx[r] = m;
+            for (ptrdiff_t j = 0; j < C; j++) e[r * C + j] = xr[j] - m;
+        }
+        FNN_SIMD for (ptrdiff_t k = 0; k < n; k++) e[k] = EXP(e[k]);
+        for (ptrdiff_t r = 0; r < r1 - r0; r++) {
+            const ptrdiff_t i = r0 + r;
+            T *gr = q->grad ? e + r * C : NULL;
+            const int64_t tt = q->t[i];
+            if (FNN_CAT(ce_hard_skip, SFX)(q, i, gr, tt)) continue;
+            T s = 0;
+            for (ptrdiff_t j = 0; j < C; j++) s += e[r * C + j];
+            FNN_CAT(ce_hard_finish, SFX)(q, i, xt + r * C, gr, tt, mx[r], s, LOG(s));
+        }
+    }
+}
+
 static void FNN_CAT(ce_hard_range, SFX)(void *vq, ptrdiff_t i0, ptrdiff_t i1) {
     const FNN_CAT(fnn_ce_ctx, SFX) *q = (const FNN_CAT(fnn_ce_ctx, SFX) *)vq;
     const ptrdiff_t C = q->C;
-    const T *w = q->w, eps = q->eps, g = q->g, k0 = q->k0, tw = q->tw;
-    T *loss = q->loss;
+    if (C > 0 && C < FNN_CE_TILE_BELOW) {
+        FNN_CAT(ce_hard_tiles, SFX)(q, i0, i1);
+        return;
+    }
     for (ptrdiff_t i = i0; i < i1; i++) {
         const T *xr = q->x + i * C;
         T *gr = q->grad ? q->grad + i * C : NULL;
         const int64_t tt = q->t[i];
-        if (tt == q->ignore || tt < 0 || tt >= C) {
-            loss[i] = 0;
-            if (gr) FNN_SIMD for (ptrdiff_t j = 0; j < C; j++) gr[j] = 0;
-            continue;
-        }
+        if (FNN_CAT(ce_hard_skip, SFX)(q, i, gr, tt)) continue;
         FNN_CE_ROW_LSE
-        const T wt = w ? w[tt] : ONE;
-        T dt = m - xr[tt];                      /* -log_softmax_t = dt + ls */
-        FNN_CE_KEEP(dt);
-        T li = (ONE - eps) * wt * (dt + ls);
-        if (eps != 0) {
-            /* sum_j w_j (m - x_j) + ls sum_j w_j */
-            T sm = 0;
-            if (w) {
-                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += w[j] * (m - xr[j]);
-            } else {
-                FNN_SIMD_SUM(sm) for (ptrdiff_t j = 0; j < C; j++) sm += m - xr[j];
-            }
-            FNN_CE_KEEP(sm);
-            li += k0 * (sm + ls * tw);
-        }
-        loss[i] = li;
-        if (gr) {
-            const T aa = g * ((ONE - eps) * wt + k0 * tw) / s;
-            if (eps != 0 && w) {
-                const T b = g * k0;
-                FNN_SIMD for (ptrdiff_t j = 0; j < C; j++) gr[j] = gr[j] * aa - b * w[j];
-            } else {
-                const T b = g * k0;
-                FNN_SIMD for (ptrdiff_t j = 0; j < C; j++) gr[j] = gr[j] * aa - b;
-            }
-            gr[tt] -= g * (ONE - eps) * wt;
-        }
+        FNN_CAT(ce_hard_finish, SFX)(q, i, xr, gr, tt, m, s, ls);
     }
 }
 

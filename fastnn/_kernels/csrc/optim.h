@@ -1,8 +1,10 @@
 /* Optimizer update kernels: one fused pass over parameter, gradient and state.
  *
- * Every kernel is fnn_<name>_step_<sfx>(args, hyper, nt): ``args`` holds the flat
- * parameter p, its gradient g and up to three state arrays of n elements (a state
- * that a flag switches off is not touched), ``hyper`` the step's scalars by name.
+ * Every kernel is fnn_<name>_step_<sfx>(args, count, hyper, nt): each of the count
+ * ``args`` holds one flat parameter p, its gradient g and up to three state arrays
+ * of n elements (a state that a flag switches off is not touched), ``hyper`` the
+ * step's scalars by name, shared by all of them: a whole model's parameters are one
+ * call.
  * The binding (_coptim.pyx) fills ``hyper`` from the layout declared once in
  * fastnn/_kernels/optim.py; derived values (bias corrections, 1 - beta) arrive
  * precomputed, and every scalar is cast to T before the loop, so float32 arrays
@@ -20,6 +22,7 @@
 #define FASTNN_OPTIM_H
 #include "fastnn_common.h"
 #include "parallel.h"
+#include <stdlib.h>
 
 #define FNN_OPT_BLOCK 4096
 #define FNN_ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -58,16 +61,66 @@ typedef struct {
     double lr, rho, rho_c, eps, weight_decay, sign;
 } fnn_adadelta_hyper;
 
-/* What a parallel range of blocks needs: the arrays, the scalars, the variant. */
+/* What a parallel range of blocks needs: the tensors, where each one's blocks start
+ * in the call's numbering (start[j], start[count] = all blocks), the scalars. */
 typedef struct {
     const fnn_opt_args *a;
+    const ptrdiff_t *start;
+    ptrdiff_t count;
     const void *h;
 } fnn_opt_ctx;
 
 #define FNN_OPT_NBLOCKS(n) (((n) + FNN_OPT_BLOCK - 1) / FNN_OPT_BLOCK)
-#define FNN_OPT_BOUNDS(k, n, lo, len)                                              \
-    const ptrdiff_t lo = (k) * FNN_OPT_BLOCK;                                      \
-    const ptrdiff_t len = ((n) - lo < FNN_OPT_BLOCK) ? (n) - lo : FNN_OPT_BLOCK
+
+/* The tensor that holds block k: the last j with start[j] <= k (empty tensors hold
+ * no block and are stepped over). */
+static inline ptrdiff_t fnn_opt_first(const fnn_opt_ctx *c, ptrdiff_t k) {
+    ptrdiff_t lo = 0, hi = c->count - 1;
+    while (lo < hi) {
+        const ptrdiff_t mid = (lo + hi + 1) / 2;
+        if (c->start[mid] <= k)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* Block k of the call: tensor a (cursor j, advanced from the range's first tensor),
+ * the block's first element lo in it and its length. Each tensor is cut into blocks
+ * from its own start, exactly as a call for that tensor alone would cut it. */
+#define FNN_OPT_LOCATE(c, k, j, a, lo, len)                                        \
+    while ((k) >= (c)->start[(j) + 1])                                             \
+        (j)++;                                                                     \
+    const fnn_opt_args *a = (c)->a + (j);                                          \
+    const ptrdiff_t lo = ((k) - (c)->start[j]) * FNN_OPT_BLOCK;                    \
+    const ptrdiff_t len = (a->n - lo < FNN_OPT_BLOCK) ? a->n - lo : FNN_OPT_BLOCK
+
+/* One update of count tensors sharing the scalars h: all their blocks in one
+ * parallel loop (one pool dispatch for a whole model). The block numbering needs
+ * count + 1 integers; were they not to be had, each tensor runs alone (the same
+ * result). */
+static void fnn_opt_run(const fnn_opt_args *a, ptrdiff_t count, const void *h, int nt,
+                        fnn_range_fn body) {
+    ptrdiff_t local[33], *start = local;
+    if (count <= 0)
+        return;
+    if (count + 1 > (ptrdiff_t)(sizeof local / sizeof local[0])) {
+        start = (ptrdiff_t *)malloc((size_t)(count + 1) * sizeof(ptrdiff_t));
+        if (!start) {
+            for (ptrdiff_t j = 0; j < count; j++)
+                fnn_opt_run(a + j, 1, h, nt, body);
+            return;
+        }
+    }
+    start[0] = 0;
+    for (ptrdiff_t j = 0; j < count; j++)
+        start[j + 1] = start[j] + FNN_OPT_NBLOCKS(a[j].n);
+    fnn_opt_ctx c = {a, start, count, h};
+    fnn_parallel_for(start[count], nt, body, &c);
+    if (start != local)
+        free(start);
+}
 
 /* ---- float32 ---- */
 #define T float

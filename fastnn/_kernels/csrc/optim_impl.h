@@ -2,8 +2,8 @@
  *
  * Per optimizer: an always-inlined loop over one block whose constant arguments
  * are the flags that decide which state arrays are read (a switched-off state may
- * be NULL), a range function running that loop block by block, and the entry
- * point. Flags that only change arithmetic are loop-invariant selects.
+ * be NULL), a range function running that loop block by block over the blocks of
+ * every tensor of the call (FNN_OPT_LOCATE), and the entry point. Flags that only change arithmetic are loop-invariant selects.
  */
 
 /* ---- SGD: momentum, dampening, Nesterov, weight decay, maximize ---- */
@@ -28,10 +28,10 @@ FNN_ALWAYS_INLINE void FNN_CAT(sgd_blk, SFX)(T *p, const T *g, T *buf, ptrdiff_t
 
 static void FNN_CAT(sgd_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     const fnn_sgd_hyper *h = (const fnn_sgd_hyper *)c->h;
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         T *p = (T *)a->p + lo;
         const T *g = (const T *)a->g + lo;
         if (!h->has_momentum)
@@ -43,9 +43,9 @@ static void FNN_CAT(sgd_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     }
 }
 
-static void FNN_CAT(fnn_sgd_step, SFX)(const fnn_opt_args *a, const fnn_sgd_hyper *h, int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(sgd_range, SFX), &c);
+static void FNN_CAT(fnn_sgd_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                       const fnn_sgd_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(sgd_range, SFX));
 }
 
 /* ---- Adagrad: s <- s + g^2, p <- p - clr g / (sqrt(s) + eps) ---- */
@@ -65,18 +65,17 @@ FNN_ALWAYS_INLINE void FNN_CAT(adagrad_blk, SFX)(T *p, const T *g, T *s, ptrdiff
 
 static void FNN_CAT(adagrad_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         FNN_CAT(adagrad_blk, SFX)((T *)a->p + lo, (const T *)a->g + lo, (T *)a->s0 + lo, len,
                                   (const fnn_adagrad_hyper *)c->h);
     }
 }
 
-static void FNN_CAT(fnn_adagrad_step, SFX)(const fnn_opt_args *a, const fnn_adagrad_hyper *h,
-                                           int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(adagrad_range, SFX), &c);
+static void FNN_CAT(fnn_adagrad_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                           const fnn_adagrad_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(adagrad_range, SFX));
 }
 
 /* ---- RMSprop: centered, momentum ---- */
@@ -111,10 +110,10 @@ FNN_ALWAYS_INLINE void FNN_CAT(rmsprop_blk, SFX)(T *p, const T *g, T *sq, T *gav
 
 static void FNN_CAT(rmsprop_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     const fnn_rmsprop_hyper *h = (const fnn_rmsprop_hyper *)c->h;
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         T *p = (T *)a->p + lo, *sq = (T *)a->s0 + lo;
         const T *g = (const T *)a->g + lo;
         T *gavg = h->centered ? (T *)a->s1 + lo : NULL;
@@ -130,10 +129,9 @@ static void FNN_CAT(rmsprop_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) 
     }
 }
 
-static void FNN_CAT(fnn_rmsprop_step, SFX)(const fnn_opt_args *a, const fnn_rmsprop_hyper *h,
-                                           int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(rmsprop_range, SFX), &c);
+static void FNN_CAT(fnn_rmsprop_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                           const fnn_rmsprop_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(rmsprop_range, SFX));
 }
 
 /* ---- Adam / AdamW / AMSGrad ---- */
@@ -166,10 +164,10 @@ FNN_ALWAYS_INLINE void FNN_CAT(adam_blk, SFX)(T *p, const T *g, T *m, T *v, T *v
 
 static void FNN_CAT(adam_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     const fnn_adam_hyper *h = (const fnn_adam_hyper *)c->h;
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         T *p = (T *)a->p + lo, *m = (T *)a->s0 + lo, *v = (T *)a->s1 + lo;
         const T *g = (const T *)a->g + lo;
         if (h->amsgrad)
@@ -179,9 +177,9 @@ static void FNN_CAT(adam_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     }
 }
 
-static void FNN_CAT(fnn_adam_step, SFX)(const fnn_opt_args *a, const fnn_adam_hyper *h, int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(adam_range, SFX), &c);
+static void FNN_CAT(fnn_adam_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                        const fnn_adam_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(adam_range, SFX));
 }
 
 /* ---- Adamax: u <- max(beta2 u, |g| + eps) ---- */
@@ -207,18 +205,17 @@ FNN_ALWAYS_INLINE void FNN_CAT(adamax_blk, SFX)(T *p, const T *g, T *m, T *u, pt
 
 static void FNN_CAT(adamax_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         FNN_CAT(adamax_blk, SFX)((T *)a->p + lo, (const T *)a->g + lo, (T *)a->s0 + lo,
                                  (T *)a->s1 + lo, len, (const fnn_adamax_hyper *)c->h);
     }
 }
 
-static void FNN_CAT(fnn_adamax_step, SFX)(const fnn_opt_args *a, const fnn_adamax_hyper *h,
-                                          int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(adamax_range, SFX), &c);
+static void FNN_CAT(fnn_adamax_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                          const fnn_adamax_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(adamax_range, SFX));
 }
 
 /* ---- Adadelta ---- */
@@ -242,16 +239,15 @@ FNN_ALWAYS_INLINE void FNN_CAT(adadelta_blk, SFX)(T *p, const T *g, T *sq, T *ac
 
 static void FNN_CAT(adadelta_range, SFX)(void *vctx, ptrdiff_t b0, ptrdiff_t b1) {
     const fnn_opt_ctx *c = (const fnn_opt_ctx *)vctx;
-    const fnn_opt_args *a = c->a;
+    ptrdiff_t j = fnn_opt_first(c, b0);
     for (ptrdiff_t k = b0; k < b1; k++) {
-        FNN_OPT_BOUNDS(k, a->n, lo, len);
+        FNN_OPT_LOCATE(c, k, j, a, lo, len);
         FNN_CAT(adadelta_blk, SFX)((T *)a->p + lo, (const T *)a->g + lo, (T *)a->s0 + lo,
                                    (T *)a->s1 + lo, len, (const fnn_adadelta_hyper *)c->h);
     }
 }
 
-static void FNN_CAT(fnn_adadelta_step, SFX)(const fnn_opt_args *a, const fnn_adadelta_hyper *h,
-                                            int nt) {
-    fnn_opt_ctx c = {a, h};
-    fnn_parallel_for(FNN_OPT_NBLOCKS(a->n), nt, FNN_CAT(adadelta_range, SFX), &c);
+static void FNN_CAT(fnn_adadelta_step, SFX)(const fnn_opt_args *a, ptrdiff_t count,
+                                            const fnn_adadelta_hyper *h, int nt) {
+    fnn_opt_run(a, count, h, nt, FNN_CAT(adadelta_range, SFX));
 }
