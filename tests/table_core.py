@@ -73,6 +73,16 @@ _IDX = np.array([0, 2, 0, 3, 2])           # fancy index with repeats
 _ROWS, _COLS = np.array([0, 1, 1, 3]), np.array([2, 0, 2, 2])
 
 
+def _linear_run(x, w1, b1, w2):
+    """Linear + ReLU, then Linear without bias, as the one op Sequential records."""
+    from fastnn.autograd.linear import Linear as LinearOp
+    from fastnn.autograd.linear import LinearRun
+    from fastnn.functional.layers import linear_run
+    run = ((LinearRun.LINEAR, (LinearOp.activation("relu"), True)),
+           (LinearRun.LINEAR, (LinearOp.activation(None), False)))
+    return linear_run(x, [w1, b1, w2], run)
+
+
 OPS = [
     # --- binary arithmetic, same shape -------------------------------------------------
     binop("add", "+", np.add, (3, 4), (3, 4)),
@@ -225,6 +235,12 @@ OPS = [
     # ~1e-6 apart from the float64 reference where terms cancel, so atol follows the scale
     Op("linear_blas_batch", F.linear, linear_ref, randn((70, 48), (40, 48), (40,)), grad=(0, 1, 2),
        torch=lambda x, w, b: _t().nn.functional.linear(x, w, b), atol=1e-5),
+    # Sequential's recording path for a run of layers: one op (autograd.LinearRun)
+    Op("linear_run_relu_linear", _linear_run,
+       lambda x, w1, b1, w2: np.maximum(x @ w1.T + b1, 0) @ w2.T,
+       randn((4, 3), (5, 3), (5,), (2, 5)), grad=(0, 1, 2, 3),
+       torch=lambda x, w1, b1, w2: _t().nn.functional.linear(
+           _t().relu(_t().nn.functional.linear(x, w1, b1)), w2)),
 ]
 
 

@@ -13,7 +13,7 @@ from .grad_mode import _state as _grad_state
 _new = object.__new__
 
 __all__ = ["Function", "Context", "backward", "unbroadcast",
-           "register_post_accumulate_grad_hook"]
+           "register_post_accumulate_grad_hook", "has_post_accumulate_grad_hooks"]
 
 
 class Context:
@@ -373,6 +373,18 @@ def register_post_accumulate_grad_hook(tensor, hook):
         entry = _POST_HOOKS[key] = (ref, [])
     entry[1].append(hook)
     return _HookHandle(key, hook)
+
+
+def has_post_accumulate_grad_hooks(tensors):
+    """Whether any of ``tensors`` has a post-accumulate-grad hook (one falsy check while
+    no hook exists anywhere). An op that would hand several leaves their gradients at
+    once asks first: such hooks start work (a gradient's reduction) as each arrives."""
+    if not _POST_HOOKS:
+        return False
+    for t in tensors:
+        if id(t) in _POST_HOOKS:
+            return True
+    return False
 
 
 def _drop_hooks(key):

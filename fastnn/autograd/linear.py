@@ -12,9 +12,10 @@ Inputs arrive validated (fastnn.functional.linear).
 from .._kernels import elementwise as _ew
 from .._kernels import linear as _kl
 from .._kernels.gemm import matmul as _matmul
-from .function import Function
+from .dropout import Dropout as _Dropout
+from .function import Context, Function
 
-__all__ = ["Linear"]
+__all__ = ["Linear", "LinearRun"]
 
 _CODES = _kl.ACTIVATIONS     # activation name -> the kernel's code
 _NONE, _RELU = _CODES[None], _CODES["relu"]
@@ -92,3 +93,64 @@ class Linear(Function):
         if ctx.has_bias and need[2] and gb is None:
             gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+class LinearRun(Function):
+    """A run of Linear layers (each with a fused ReLU or none) and element dropouts,
+    recorded as one op: Sequential's recording path for such a run. Each layer runs
+    its own op's forward and backward (``Linear``, ``Dropout``) on arrays, in order,
+    so the values, the gradients and the dropout keys drawn are those of the layers
+    called one by one; the run just skips a graph node, a Tensor and an engine step
+    per layer.
+
+    ``LinearRun.apply(x, *params, run=run)``: ``params`` are the layers' weights
+    and biases in order, of x's dtype; ``run`` is ``((op, arg), ...)`` with op
+    LINEAR (arg: (activation code, has bias)) or DROPOUT (arg: (generator, p), a key
+    drawn from the generator when the step runs). Inputs arrive validated
+    (fastnn.functional.layers.linear_run).
+    """
+
+    LINEAR, DROPOUT = 0, 1
+
+    @staticmethod
+    def forward(ctx, x, *params, run):
+        need = ctx.needs_input_grad
+        steps = []
+        want = need[0]         # does anything up to here need a gradient?
+        i = 0
+        for op, arg in run:
+            if op == LinearRun.LINEAR:
+                act, has_bias = arg
+                w = params[i]
+                b = params[i + 1] if has_bias else None
+                nw = need[i + 1]
+                nb = need[i + 2] if has_bias else False
+                c = Context((want, nw, nb))
+                x = Linear.forward(c, x, w, b, act)
+                steps.append((c, i, has_bias))
+                want = want or nw or nb
+                i += 2 if has_bias else 1
+            else:
+                gen, p = arg
+                c = Context((want,))
+                x = _Dropout.forward(c, x, gen.next_key(), p)
+                steps.append((c, -1, False))
+        ctx.steps = steps
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        grads = [None] * len(ctx.needs_input_grad)
+        for c, i, has_bias in reversed(ctx.steps):
+            if i < 0:
+                g = _Dropout.backward(c, g)
+            else:
+                g, gw, gb = Linear.backward(c, g)
+                grads[i + 1] = gw
+                if has_bias:
+                    grads[i + 2] = gb
+            if g is None:       # nothing before this layer wants a gradient
+                break
+        grads[0] = g
+        return tuple(grads)
+

@@ -1,6 +1,7 @@
 """Layer functions (same as torch.nn.functional)."""
 from .. import _checks
 from ..autograd.linear import Linear as _Linear
+from ..autograd.linear import LinearRun as _LinearRun
 from ..tensor import Tensor
 
 __all__ = ["linear"]
@@ -42,14 +43,36 @@ def linear_act(x, weight, bias=None, act=None):
 
 
 def _check(x, w, b):
-    xs, ws = x.shape, w.shape
+    _check_shapes(x.shape, w.shape, None if b is None else b.shape)
+
+
+def _check_shapes(xs, ws, bs):
     if len(ws) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}.")
     if not xs or xs[-1] != ws[1]:
         raise ValueError(f"linear: input has shape {xs} but weight has shape {ws}; "
                          f"expected input of shape (..., {ws[1]}).")
-    if b is not None and b.shape != (ws[0],):
-        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {b.shape}.")
+    if bs is not None and bs != (ws[0],):
+        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {bs}.")
+
+
+def linear_run(x, params, run):
+    """A run of Linear layers and element dropouts recorded as one op
+    (``autograd.LinearRun``; ``params`` and ``run`` as it takes them), each layer
+    validated as ``linear``: Sequential's recording path. ``x`` is a float32/float64
+    Tensor; None where a parameter's dtype differs from x's (each layer then casts
+    on its own, and the caller calls the layers one by one)."""
+    xs, dt, i = x.data.shape, x.data.dtype, 0
+    for op, arg in run:
+        if op == _LinearRun.LINEAR:
+            w = params[i].data
+            b = params[i + 1].data if arg[1] else None
+            if w.dtype != dt or (b is not None and b.dtype != dt):
+                return None
+            _check_shapes(xs, w.shape, None if b is None else b.shape)
+            xs = xs[:-1] + (w.shape[0],)
+            i += 2 if arg[1] else 1
+    return _LinearRun.apply(x, *params, run=run)
 
 
 def linear_nograd(x, w, b=None, act=None):

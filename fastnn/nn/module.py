@@ -10,6 +10,7 @@ from ..tensor import Tensor, as_array, empty_aligned
 
 _nograd = None      # .nn._nograd, imported on first use (it imports the layer modules)
 _linear_act = None  # functional.layers.linear_act, imported on first use
+_record_run = None  # ._record.record_run, imported on first use
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList"]
 
@@ -435,24 +436,50 @@ class Sequential(Module):
         rec = self._rec
         if rec is None:
             rec = self._build_rec()
-        for m, fused in rec:
-            if fused:
+        for m, fused, run in rec:
+            if run is not None:
+                y = _record_run(run, input)
+                if y is not None:
+                    input = y
+                    continue
+                for m, act in run:
+                    input = _linear_act(input, m.weight, m.bias, "relu") if act else m(input)
+            elif fused:
                 input = _linear_act(input, m.weight, m.bias, "relu")
             else:
                 input = m(input)
         return input
 
     def _build_rec(self):
-        """(module, fused) per step while recording: a Linear followed by a
-        ReLU (paired as the no-grad plan pairs them, _nograd.fused_steps) is one step,
-        recorded as one op with the same values and gradients (fewer nodes, the bias and
-        ReLU applied by the thread that computed the rows)."""
-        global _nograd, _linear_act
+        """(module, fused, run) per step while recording. A Linear followed by a ReLU
+        (paired as the no-grad plan pairs them, _nograd.fused_steps) is one step,
+        recorded as one op with the same values and gradients (fewer nodes, the bias
+        and ReLU applied by the thread that computed the rows). Two or more such
+        steps, plain Linears and element Dropouts in a row are one ``run`` (a tuple of
+        (module, act)), recorded as one op where the call allows (_record_run)."""
+        global _nograd, _linear_act, _record_run
         if _nograd is None:
             from . import _nograd
         if _linear_act is None:
             from ..functional.layers import linear_act as _linear_act
-        rec = tuple((m, act == "relu") for _, m, act in _nograd.fused_steps(self._seq))
+        if _record_run is None:
+            from ._record import record_run as _record_run
+        rec, run = [], []
+
+        def flush():
+            if len(run) > 1:
+                rec.append((None, False, tuple(run)))
+            else:
+                rec.extend((m, act == "relu", None) for m, act in run)
+            run.clear()
+        for kind, m, act in _nograd.fused_steps(self._seq):
+            if kind == _nograd.LINEAR or type(m) is _nograd.Dropout:
+                run.append((m, act))
+                continue
+            flush()
+            rec.append((m, act == "relu", None))
+        flush()
+        rec = tuple(rec)
         object.__setattr__(self, "_rec", rec)
         return rec
 
