@@ -58,21 +58,25 @@ def _check_shapes(xs, ws, bs):
 
 def linear_run(x, params, run):
     """A run of Linear layers and element dropouts recorded as one op
-    (``autograd.LinearRun``; ``params`` and ``run`` as it takes them), each layer
-    validated as ``linear``: Sequential's recording path. ``x`` is a float32/float64
-    Tensor; None where a parameter's dtype differs from x's (each layer then casts
-    on its own, and the caller calls the layers one by one)."""
+    (``autograd.LinearRun``; ``params`` and ``run`` as it takes them), validated as
+    ``linear`` validates each layer: Sequential's recording path. Inputs of another
+    float dtype are cast to their kernel dtype for the whole run and the result cast
+    back (Sequential itself calls the layers one by one for those, each rounding
+    its own output)."""
+    x, back = _checks.float_input("linear", "input", x)
     xs, dt, i = x.data.shape, x.data.dtype, 0
+    params = list(params)
     for op, arg in run:
         if op == _LinearRun.LINEAR:
-            w = params[i].data
-            b = params[i + 1].data if arg[1] else None
-            if w.dtype != dt or (b is not None and b.dtype != dt):
-                return None
+            params[i] = _checks.float_param("linear", "weight", params[i], dt)
+            w, b = params[i].data, None
+            if arg[1]:
+                params[i + 1] = _checks.float_param("linear", "bias", params[i + 1], dt)
+                b = params[i + 1].data
             _check_shapes(xs, w.shape, None if b is None else b.shape)
             xs = xs[:-1] + (w.shape[0],)
             i += 2 if arg[1] else 1
-    return _LinearRun.apply(x, *params, run=run)
+    return back(_LinearRun.apply(x, *params, run=run))
 
 
 def linear_nograd(x, w, b=None, act=None):

@@ -46,7 +46,8 @@ def record_run(run, x):
             ops.append((_DROPOUT, (resolve(m.generator), m.p)))
             continue
         w, b = m.weight, m.bias
-        if not isinstance(w, Tensor) or (b is not None and not isinstance(b, Tensor)):
+        if not isinstance(w, Tensor) or w.data.dtype != d or (
+                b is not None and (not isinstance(b, Tensor) or b.data.dtype != d)):
             return None
         params.append(w)
         if b is not None:
