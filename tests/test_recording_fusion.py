@@ -69,9 +69,9 @@ def test_recording_path_is_bitwise_module_by_module(layout, n, dtype, threads, r
 
 def _shape_of(rec):
     """The recording steps as names: 'L+R' a fused pair, [...] a run recorded as one op."""
-    def name(m, act):
-        return type(m).__name__[0] + ("+R" if act else "")
-    return [[name(m, act) for m, act in run] if run is not None else name(m, fused)
+    def name(m, fused):
+        return type(m).__name__[0] + ("+R" if fused else "")
+    return [[name(m, f) for m, f in run] if run is not None else name(m, fused)
             for m, fused, run in rec]
 
 

@@ -3,8 +3,7 @@
 
 Each ``<name>_steps(items, h, nt)`` updates, in place, every flat C-contiguous
 parameter of ``items`` (tuples ``(p, g, *state)`` of one dtype) and its state, all
-of them in one parallel loop; ``<name>_step(p, g, *state, h, nt)`` is one of them.
-``h`` holds the step's scalars in the layout declared once in
+of them in one parallel loop. ``h`` holds the step's scalars in the layout declared once in
 fastnn._kernels.optim, read here by name into the kernel's struct. Every
 array is checked here (one float dtype in native byte order, C-contiguous, sizes: the
 shared checks of _ccheck.pxd), so no call can make the C code read past a buffer: each
@@ -159,8 +158,7 @@ cdef _Items _items(str where, items, int t, tuple names, tuple used):
 
 # --- the kernels -------------------------------------------------------------------------
 # ``<name>_steps(items, h, nt)``: one update of every (p, g, *state) item, one dtype,
-# all their blocks in one parallel loop; ``<name>_step(p, g, *state, h, nt)`` is the
-# same for one parameter.
+# all their blocks in one parallel loop (one parameter is a list of one item).
 
 def sgd_steps(items, h, int nt):
     """SGD / momentum / Nesterov in place (``momentum_buffer`` empty without momentum)."""
@@ -259,30 +257,6 @@ def adadelta_steps(items, h, int nt):
             fnn_adadelta_step_f32(a.a, a.count, &s, nt)
         else:
             fnn_adadelta_step_f64(a.a, a.count, &s, nt)
-
-
-def sgd_step(p, g, momentum_buffer, h, int nt):
-    sgd_steps([(p, g, momentum_buffer)], h, nt)
-
-
-def adagrad_step(p, g, state_sum, h, int nt):
-    adagrad_steps([(p, g, state_sum)], h, nt)
-
-
-def rmsprop_step(p, g, square_avg, grad_avg, momentum_buffer, h, int nt):
-    rmsprop_steps([(p, g, square_avg, grad_avg, momentum_buffer)], h, nt)
-
-
-def adam_step(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, h, int nt):
-    adam_steps([(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq)], h, nt)
-
-
-def adamax_step(p, g, exp_avg, exp_inf, h, int nt):
-    adamax_steps([(p, g, exp_avg, exp_inf)], h, nt)
-
-
-def adadelta_step(p, g, square_avg, acc_delta, h, int nt):
-    adadelta_steps([(p, g, square_avg, acc_delta)], h, nt)
 
 
 # --- packs of small parameters -----------------------------------------------------------

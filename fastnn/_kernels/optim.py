@@ -106,40 +106,42 @@ KERNELS = {
 }
 
 
-def _numba_step(name, n_state):
+def _numba_steps(name, n_state):
     k = numba_kernel(_MODULE, f"{name}_step",
                      float_signatures("void(" + ", ".join(["T[::1]"] * (n_state + 3)) + ")"),
                      twin_of=_EXT, exact=True)
 
-    def step(p, g, *state_and_h):
-        k(p.size, p, g, *state_and_h)
-
     def steps(items, h):
         for item in items:
             k(item[0].size, *item, h)
-    return step, steps
+    return steps
 
 
-def _c_step(name, n_state):
-    one, many = f"{name}_step", f"{name}_steps"
+def _c_steps(name, n_state):
+    attr = f"{name}_steps"
 
     # looked up at the call: _coptim imports this module's layouts while loading
-    def step(p, g, *state_and_h):
-        getattr(_cx, one)(p, g, *state_and_h, threads_for(p.size))
-
     def steps(items, h):
         total = 0
         for item in items:
             total += item[0].size
-        getattr(_cx, many)(items, h, threads_for(total))
-    return step, steps
+        getattr(_cx, attr)(items, h, threads_for(total))
+    return steps
+
+
+def _one(steps):
+    """``<name>_step(p, g, *state, h)``: ``steps`` over a list of one item."""
+    def step(p, g, *state_and_h):
+        steps([(p, g) + state_and_h[:-1]], state_and_h[-1])
+    return step
 
 
 def _steps(make):
     """({name: <name>_step}, {name: <name>_steps}) of one engine."""
     one, many = {}, {}
     for name, (lay, states) in KERNELS.items():
-        step, steps = make(name, len(states))
+        steps = make(name, len(states))
+        step = _one(steps)
         step.__name__ = step.__qualname__ = f"{name}_step"
         step.__doc__ = (f"``{name}_step(p, g, {', '.join(states)}, h)``: one {name} update in "
                         f"place; h in layout {type(lay).__name__}.")
@@ -151,8 +153,8 @@ def _steps(make):
     return one, many
 
 
-_NUMBA, _NUMBA_MANY = _steps(_numba_step)
-_C, _C_MANY = _steps(_c_step) if _cx is not None else (None, None)
+_NUMBA, _NUMBA_MANY = _steps(_numba_steps)
+_C, _C_MANY = _steps(_c_steps) if _cx is not None else (None, None)
 _RUN, _RUN_MANY = (_C, _C_MANY) if _C is not None else (_NUMBA, _NUMBA_MANY)
 
 sgd_step, sgd_steps = _RUN["sgd"], _RUN_MANY["sgd"]

@@ -23,12 +23,13 @@ _RELU, _NONE = _LinearOp.activation("relu"), _LinearOp.activation(None)
 
 
 def record_run(run, x):
-    """The run (``((module, act), ...)``, Linears and exact ``Dropout``s) applied to
-    ``x`` (a Tensor or an ndarray) as one op, or None where this call must go layer
-    by layer: an input that is not float32/float64 (a cast between layers would round), an empty one (a
-    dropout hands it back as is), an in-place dropout, a parameter that is not a
-    Tensor of x's dtype, or one with a post-accumulate-grad hook (data-parallel
-    training starts each gradient's reduction from it while backward runs)."""
+    """The run (``((module, fused ReLU), ...)``, Linears and exact ``Dropout``s)
+    applied to ``x`` (a Tensor or an ndarray) as one op, or None where this call must
+    go layer by layer: an input that is not float32/float64 (a cast between layers
+    would round), an empty one (a dropout hands it back as is), an in-place dropout,
+    a parameter that is not a Tensor of x's dtype, or one with a post-accumulate-grad
+    hook (data-parallel training starts each gradient's reduction from it while
+    backward runs)."""
     if type(x) is not Tensor:
         if type(x) is not np.ndarray:
             return None
@@ -37,7 +38,7 @@ def record_run(run, x):
     if (d is not _F32 and d is not _F64) or x.data.size == 0:
         return None
     params, ops = [], []
-    for m, act in run:
+    for m, fused in run:
         if type(m) is Dropout:
             if not m.training or m.p == 0.0:
                 continue                 # the identity, as F.dropout
@@ -52,7 +53,7 @@ def record_run(run, x):
         params.append(w)
         if b is not None:
             params.append(b)
-        ops.append((_LINEAR, (_RELU if act == "relu" else _NONE, b is not None)))
+        ops.append((_LINEAR, (_RELU if fused else _NONE, b is not None)))
     if has_post_accumulate_grad_hooks(params):
         return None          # each layer's gradients must reach the hooks as they are made
     return linear_run(x, params, tuple(ops))

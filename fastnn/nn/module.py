@@ -442,8 +442,8 @@ class Sequential(Module):
                 if y is not None:
                     input = y
                     continue
-                for m, act in run:
-                    input = _linear_act(input, m.weight, m.bias, "relu") if act else m(input)
+                for m, fused in run:
+                    input = _linear_act(input, m.weight, m.bias, "relu") if fused else m(input)
             elif fused:
                 input = _linear_act(input, m.weight, m.bias, "relu")
             else:
@@ -456,7 +456,7 @@ class Sequential(Module):
         recorded as one op with the same values and gradients (fewer nodes, the bias
         and ReLU applied by the thread that computed the rows). Two or more such
         steps, plain Linears and element Dropouts in a row are one ``run`` (a tuple of
-        (module, act)), recorded as one op where the call allows (_record_run)."""
+        (module, fused)), recorded as one op where the call allows (_record_run)."""
         global _nograd, _linear_act, _record_run
         if _nograd is None:
             from . import _nograd
@@ -470,11 +470,11 @@ class Sequential(Module):
             if len(run) > 1:
                 rec.append((None, False, tuple(run)))
             else:
-                rec.extend((m, act == "relu", None) for m, act in run)
+                rec.extend((m, fused, None) for m, fused in run)
             run.clear()
         for kind, m, act in _nograd.fused_steps(self._seq):
             if kind == _nograd.LINEAR or type(m) is _nograd.Dropout:
-                run.append((m, act))
+                run.append((m, act == "relu"))
                 continue
             flush()
             rec.append((m, act == "relu", None))

@@ -3,7 +3,8 @@
  * Per optimizer: an always-inlined loop over one block whose constant arguments
  * are the flags that decide which state arrays are read (a switched-off state may
  * be NULL), a range function running that loop block by block over the blocks of
- * every tensor of the call (FNN_OPT_LOCATE), and the entry point. Flags that only change arithmetic are loop-invariant selects.
+ * every tensor of the call (FNN_OPT_LOCATE), and the entry point. Flags that only
+ * change arithmetic are loop-invariant selects.
  */
 
 /* ---- SGD: momentum, dampening, Nesterov, weight decay, maximize ---- */
