@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 __all__ = ["SCENARIOS", "ENGINES", "run_scenario", "run_workloads", "busy_core", "available",
-           "gemm_floor"]
+           "gemm_floor", "MlpKernelSteps"]
 
 #: engines each workload can run, with the module each one imports
 ENGINES = {
@@ -206,6 +206,82 @@ def _gemm_list(workload, batch):
     raise ValueError(f"gemm_floor: expected a workload in ['cnn_epoch', 'mlp_epoch'], got {workload!r}.")
 
 
+class MlpKernelSteps:
+    """The MLP's training step (workloads.mlp_fastnn, cross-entropy, Adam) as the bare
+    sequence of fastnn kernels its layers, loss and optimizer run: the same calls on
+    the same shapes in the same order, giving the same bits, without the Module,
+    graph, loss and optimizer code around them. Timed beside the epoch, it splits
+    what is not a GEMM into the kernels' own work and the framework's.
+
+    It trains its own copy of ``model``'s parameters, with its own Adam state, drawing
+    the dropout keys from ``generator``.
+
+    >>> import numpy as np
+    >>> from fastnn import workloads as W
+    >>> x, y = W.make_teacher_data(256)
+    >>> s = MlpKernelSteps(W.mlp_fastnn(), generator=0); s.epoch(x, y)
+    >>> s.steps, all(np.isfinite(p).all() for p in s.params)
+    (2, True)
+    """
+
+    def __init__(self, model, lr=1e-3, generator=None):
+        import fastnn as fn
+        from ._kernels import dropout as D
+        from .random import resolve
+        linears = [m for m in model if isinstance(m, fn.nn.Linear)]
+        drop = [m for m in model if isinstance(m, fn.nn.Dropout)]
+        if len(linears) != 3 or len(drop) != 1 or len(model) != 6:
+            raise ValueError("MlpKernelSteps: expected workloads.mlp_fastnn()'s layers "
+                             f"(Linear, ReLU, Dropout, Linear, ReLU, Linear), got {model!r}.")
+        self.params = [a for m in linears for a in (m.weight.data.copy(), m.bias.data.copy())]
+        self.state = [(np.zeros_like(a), np.zeros_like(a)) for a in self.params]
+        # h comes from Adam itself, so the numbers are the optimizer's
+        self._adam = fn.optim.Adam([fn.nn.Parameter(self.params[1].copy())], lr=lr)
+        self._gen = resolve(generator)
+        self._thr = D.keep_threshold(drop[0].p)
+        self._scale = 1.0 / (1.0 - drop[0].p)
+        self.steps = 0
+
+    def step(self, xb, yb):
+        """One training step on the batch (xb float32 (n, 784), yb int64 (n,))."""
+        from ._kernels import dropout as D, gemm, linear as KL, losses as KLo, optim as KO
+        W1, b1, W2, b2, W3, b3 = self.params
+        s = self._scale
+        self.steps += 1
+        relu, none = KL.ACTIVATIONS["relu"], KL.ACTIVATIONS[None]
+
+        def linear(x, w, b, act):
+            # Linear.infer's kernels: the fused serial one for a few rows, else the GEMM
+            y = KL.linear_small(x, w, b, act)
+            return KL.linear_fwd(x, w, b, act) if y is None else y
+        # forward: Linear+ReLU, Dropout, Linear+ReLU, Linear (autograd.LinearRun)
+        h1 = linear(xb, W1, b1, relu)
+        d1, mask = D.dropout_fwd(h1, D.mask_keys(*self._gen.next_key()), self._thr, s)
+        h2 = linear(d1, W2, b2, relu)
+        out = linear(h2, W3, b3, none)
+        # loss and its gradient in one pass (F.cross_entropy, mean)
+        g = KLo.cross_entropy_hard(out, yb, grad=True, mean=True)[4]
+        # backward, last layer first (Linear.backward, Dropout.backward)
+        gh2 = gemm.matmul(g, W3)
+        gW3, gb3 = gemm.matmul(g, h2, True, False), g.sum(axis=0)
+        gh2, gb2 = KL.linear_relu_bwd(h2, gh2)
+        gd1 = gemm.matmul(gh2, W2)
+        gW2 = gemm.matmul(gh2, d1, True, False)
+        gh1, gb1 = KL.linear_relu_bwd(h1, D.dropout_bwd(gd1, mask, s))
+        gW1 = gemm.matmul(gh1, xb, True, False)
+        # Adam, every parameter in one call (Optimizer._update)
+        empty = KO.empty(W1.dtype)
+        items = [(p.reshape(-1), gp.reshape(-1), m.reshape(-1), v.reshape(-1), empty)
+                 for p, gp, (m, v) in zip(self.params, (gW1, gb1, gW2, gb2, gW3, gb3), self.state)]
+        group = self._adam.param_groups[0]
+        KO.adam_steps(items, self._adam._hyper(group, W1.dtype, self.steps))
+
+    def epoch(self, x, y, batch=128):
+        """One epoch in order, as workloads.train_epoch_fastnn runs it."""
+        for i in range(0, len(x), batch):
+            self.step(x[i:i + batch], y[i:i + batch])
+
+
 def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
     """fastnn's epoch of ``workload`` beside the matrix products it contains, run alone
     on the same threads in the same process (medians of ``repeat``, interleaved).
@@ -221,10 +297,16 @@ def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
     reading the epoch's own batches, as the epoch does, instead of one batch that
     stays in cache: the difference is the cost of streaming the data set through.
 
+    ``kernels`` (the MLP only) is the epoch as the bare sequence of the kernels it
+    runs (:class:`MlpKernelSteps`: the same bits, no framework code around them):
+    ``kernels - floor`` is the kernels' own work beyond the GEMMs (activations,
+    dropout, loss, Adam, the data streaming through), ``epoch - kernels`` the
+    framework's (modules, graph, optimizer bookkeeping).
+
     Returns:
-        dict: ``epoch``, ``floor``, ``floor_streamed`` (None for the CNN) and
-        ``optimizer`` (seconds), ``gemm_share`` (floor / epoch) and
-        ``epoch_over_floor``.
+        dict: ``epoch``, ``floor``, ``floor_streamed`` and ``kernels`` (None for the
+        CNN) and ``optimizer`` (seconds), ``gemm_share`` (floor / epoch),
+        ``epoch_over_floor`` and ``kernels_over_floor`` (None for the CNN).
     """
     import fastnn as fn
     from . import workloads as W
@@ -263,7 +345,10 @@ def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
             opt.step()
     runs = [("epoch", lambda: epoch(model, opt, x, y)), ("floor", floor), ("optimizer", steps)]
     if workload == "mlp_epoch":
+        bare = MlpKernelSteps(model, generator=1)
+        bare.epoch(x[:4 * batch], y[:4 * batch])
         runs.insert(2, ("floor_streamed", floor_streamed))
+        runs.insert(1, ("kernels", lambda: bare.epoch(x, y, batch)))
     times = {k: [] for k, _ in runs}
     floor()
     for _ in range(repeat):
@@ -273,8 +358,10 @@ def gemm_floor(workload="mlp_epoch", threads=2, repeat=3, rows=None):
             times[key].append(time.perf_counter() - t)
     res = {k: statistics.median(v) for k, v in times.items()}
     res.setdefault("floor_streamed", None)
+    res.setdefault("kernels", None)
     res["gemm_share"] = res["floor"] / res["epoch"]
     res["epoch_over_floor"] = res["epoch"] / res["floor"]
+    res["kernels_over_floor"] = None if res["kernels"] is None else res["kernels"] / res["floor"]
     return res
 
 
@@ -419,13 +506,14 @@ def run_workloads(threads=2, repeat=3, out=None):
     print(f"\nEach epoch beside its GEMM-only floor (the same products alone, same process, "
           f"{threads} threads; seconds, median of {repeat})", file=out)
     print(f"{'workload':<14}{'epoch':>10}{'floor':>10}{'optimizer':>11}{'GEMM share':>12}"
-          f"{'epoch/floor':>13}{'streamed floor':>16}", file=out, flush=True)
+          f"{'epoch/floor':>13}{'streamed floor':>16}{'kernels alone':>15}", file=out, flush=True)
     for w in ("mlp_epoch", "cnn_epoch"):
         p = results[f"{w}_floor"] = gemm_floor(w, threads, repeat)
         streamed = "-" if p["floor_streamed"] is None else f"{p['floor_streamed']:.3f}"
+        bare = "-" if p["kernels"] is None else f"{p['kernels']:.3f}"
         print(f"{w:<14}{p['epoch']:>10.3f}{p['floor']:>10.3f}{p['optimizer']:>11.3f}"
-              f"{p['gemm_share']:>11.0%} {p['epoch_over_floor']:>12.2f}x{streamed:>16}",
-              file=out, flush=True)
+              f"{p['gemm_share']:>11.0%} {p['epoch_over_floor']:>12.2f}x{streamed:>16}"
+              f"{bare:>15}", file=out, flush=True)
     return results
 
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import fastnn as fn
-from fastnn import _bench
 from fastnn import workloads as W
 
 
@@ -43,23 +42,3 @@ def test_cnn_epoch_accuracy_matches_torch(digits):
     W.train_epoch_cnn_torch(mt, torch.optim.Adam(mt.parameters(), lr=1e-3), x, y)
     acc_fn, acc_t = W.accuracy_fastnn(m, xt, yt), W.accuracy_torch(mt, xt, yt)
     assert abs(acc_fn - acc_t) <= 0.02, (acc_fn, acc_t)
-
-
-@pytest.mark.parametrize("workload", ["mlp_epoch", "cnn_epoch"])
-def test_gemm_list_matches_the_networks_products(workload):
-    # the floor's products have the shapes of the layers they stand for
-    items = _bench._gemm_list(workload, 8)
-    flops = sum(2 * (a.shape[0] if ta else a.shape[1]) * a.size // (a.shape[0] if ta else a.shape[1])
-                * (w.shape[0] if tb else w.shape[1]) for a, w, ta, tb in items)
-    if workload == "mlp_epoch":
-        fwd = 2 * 8 * (784 * 256 + 256 * 128 + 128 * 10)
-        assert flops == fwd * 3 - 2 * 8 * 784 * 256     # no input gradient for the data
-    else:
-        conv = 2 * 8 * (784 * 16 * 9 + 196 * 32 * 144)
-        lin = 2 * 8 * 1568 * 10
-        assert flops == 2 * conv + 2 * 8 * 196 * 32 * 144 + 2 * lin
-
-
-def test_gemm_floor_refuses_an_unknown_workload():
-    with pytest.raises(ValueError, match="expected a workload"):
-        _bench._gemm_list("rnn", 8)

@@ -22,7 +22,8 @@ KERNEL_IMPORTERS = {
                           "system_info of the kernel layer",
     "fastnn/__main__.py": "the command line reports on, warms and benchmarks the kernels",
     "fastnn/_bench.py": "the epoch benchmarks time the kernel layer's GEMM alone "
-                        "(gemm_floor), the floor each epoch is measured against",
+                        "(gemm_floor), the floor each epoch is measured against, and "
+                        "the MLP's kernel sequence alone (MlpKernelSteps)",
 }
 
 #: files outside tests/ allowed to import a reference* module
