@@ -226,34 +226,41 @@ class MlpKernelSteps:
 
     def __init__(self, model, lr=1e-3, generator=None):
         import fastnn as fn
-        from ._kernels import dropout as D
+        from ._kernels import dropout, gemm, linear, losses, optim
         from .random import resolve
-        linears = [m for m in model if isinstance(m, fn.nn.Linear)]
-        drop = [m for m in model if isinstance(m, fn.nn.Dropout)]
-        if len(linears) != 3 or len(drop) != 1 or len(model) != 6:
+        nn = fn.nn
+        layout = [nn.Linear, nn.ReLU, nn.Dropout, nn.Linear, nn.ReLU, nn.Linear]
+        if [type(m) for m in model] != layout:
             raise ValueError("MlpKernelSteps: expected workloads.mlp_fastnn()'s layers "
                              f"(Linear, ReLU, Dropout, Linear, ReLU, Linear), got {model!r}.")
-        self.params = [a for m in linears for a in (m.weight.data.copy(), m.bias.data.copy())]
+        self._k = dropout, gemm, linear, losses, optim
+        self.params = [a for m in (model[0], model[3], model[5])
+                       for a in (m.weight.data.copy(), m.bias.data.copy())]
         self.state = [(np.zeros_like(a), np.zeros_like(a)) for a in self.params]
+        # what the kernels read: flat views (the Numba loops take 1-D arrays only)
+        self._flat = [(a.reshape(-1), m.reshape(-1), v.reshape(-1))
+                      for a, (m, v) in zip(self.params, self.state)]
+        self._empty = optim.empty(self.params[0].dtype)
         # h comes from Adam itself, so the numbers are the optimizer's
-        self._adam = fn.optim.Adam([fn.nn.Parameter(self.params[1].copy())], lr=lr)
+        self._adam = fn.optim.Adam([nn.Parameter(self.params[1].copy())], lr=lr)
         self._gen = resolve(generator)
-        self._thr = D.keep_threshold(drop[0].p)
-        self._scale = 1.0 / (1.0 - drop[0].p)
+        p = model[2].p
+        self._thr, self._scale = dropout.keep_threshold(p), 1.0 / (1.0 - p)
         self.steps = 0
+
+    def _linear(self, x, w, b, act):
+        # Linear.infer's kernels: the fused serial one for a few rows, else the GEMM
+        KL = self._k[2]
+        y = KL.linear_small(x, w, b, act)
+        return KL.linear_fwd(x, w, b, act) if y is None else y
 
     def step(self, xb, yb):
         """One training step on the batch (xb float32 (n, 784), yb int64 (n,))."""
-        from ._kernels import dropout as D, gemm, linear as KL, losses as KLo, optim as KO
+        D, gemm, KL, KLo, KO = self._k
         W1, b1, W2, b2, W3, b3 = self.params
-        s = self._scale
-        self.steps += 1
+        s, linear = self._scale, self._linear
         relu, none = KL.ACTIVATIONS["relu"], KL.ACTIVATIONS[None]
-
-        def linear(x, w, b, act):
-            # Linear.infer's kernels: the fused serial one for a few rows, else the GEMM
-            y = KL.linear_small(x, w, b, act)
-            return KL.linear_fwd(x, w, b, act) if y is None else y
+        self.steps += 1
         # forward: Linear+ReLU, Dropout, Linear+ReLU, Linear (autograd.LinearRun)
         h1 = linear(xb, W1, b1, relu)
         d1, mask = D.dropout_fwd(h1, D.mask_keys(*self._gen.next_key()), self._thr, s)
@@ -270,11 +277,9 @@ class MlpKernelSteps:
         gh1, gb1 = KL.linear_relu_bwd(h1, D.dropout_bwd(gd1, mask, s))
         gW1 = gemm.matmul(gh1, xb, True, False)
         # Adam, every parameter in one call (Optimizer._update)
-        empty = KO.empty(W1.dtype)
-        items = [(p.reshape(-1), gp.reshape(-1), m.reshape(-1), v.reshape(-1), empty)
-                 for p, gp, (m, v) in zip(self.params, (gW1, gb1, gW2, gb2, gW3, gb3), self.state)]
-        group = self._adam.param_groups[0]
-        KO.adam_steps(items, self._adam._hyper(group, W1.dtype, self.steps))
+        items = [(p, gp.reshape(-1), m, v, self._empty)
+                 for (p, m, v), gp in zip(self._flat, (gW1, gb1, gW2, gb2, gW3, gb3))]
+        KO.adam_steps(items, self._adam._hyper(self._adam.param_groups[0], W1.dtype, self.steps))
 
     def epoch(self, x, y, batch=128):
         """One epoch in order, as workloads.train_epoch_fastnn runs it."""
